@@ -1,0 +1,50 @@
+"""The ``vnplan`` command line. Each subcommand lives in ``pipeline/commands/<name>.py``
+and exposes ``register(subparsers)``; this module only discovers and dispatches them.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import pkgutil
+import sys
+
+from . import __version__, commands
+
+DESCRIPTION = """\
+vnplan reads Vietnamese official plans (Kế hoạch of provinces, communes, departments),
+finds their sections, and extracts the legal instruments they cite, the deadlines they
+set and the units they make responsible, into Parquet tables.
+
+Start with:  vnplan run data/samples --out out   then   vnplan evaluate --gold data/gold --out out
+"""
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="vnplan", description=DESCRIPTION,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--version", action="version", version=f"vnplan {__version__}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    for mod in sorted(pkgutil.iter_modules(commands.__path__), key=lambda m: m.name):
+        if not mod.name.startswith("_"):
+            importlib.import_module(f"{commands.__name__}.{mod.name}").register(sub)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if not getattr(args, "func", None):
+        parser.print_help()
+        return 2
+    try:
+        return int(args.func(args) or 0)
+    except BrokenPipeError:  # `vnplan cites OUT | head`
+        return 0
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,1 @@
+"""Subcommands of ``vnplan``: one module each, exposing ``register(subparsers)``."""
