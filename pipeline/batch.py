@@ -14,8 +14,8 @@ from pathlib import Path
 from typing import Iterable, Iterator
 
 from .runner import process_file
-from .schema import PER_DOCUMENT_TABLES
-from .write import TableWriter, ensure_table_dirs
+from .finalize import finalize
+from .write import TableWriter
 
 SUPPORTED_SUFFIXES = {".txt", ".md", ".markdown", ".pdf", ".docx", ".doc", ".png", ".jpg", ".jpeg", ".tif", ".tiff"}
 
@@ -74,6 +74,6 @@ def run(inputs: Iterable[str], out: str | os.PathLike, progress: bool = False) -
         if progress:
             print(f"{res.status:6} {path}", file=sys.stderr)
     writer.flush()
-    ensure_table_dirs(out, PER_DOCUMENT_TABLES)
+    finalize(out)
     summary.seconds = time.perf_counter() - t0
     return summary
