@@ -1,13 +1,781 @@
-"""Normalize stage (being written): raw text -> Document."""
+"""Normalize stage: ``RawDocument`` -> ``Document`` (the text every offset points into).
+
+Two passes, each keeping an offset map so any span maps back to the raw text:
+
+1. **Characters** (``normalize_chars``): NFC, one tone-placement style (hóa, thủy, ủy,
+   khóa — the style of government documents), Ð -> Đ, dash variants -> "-", odd spaces,
+   soft hyphens and control characters, ``\\r\\n``, markdown bold markers.
+2. **Structure** (``normalize``): lines of PDF-extracted text become one paragraph per
+   line (hard wraps joined; headings, list items and table rows kept apart; a symbol
+   broken at "635/KH-⏎UBND" joined without a space), page numbers dropped, footnote
+   bodies printed at page breaks moved to a footnote area after ``body_end``, glued
+   footnote markers ("hành động1.", "23-QĐ/TW1;", "20253.") written ``[^1]``, markdown
+   tables parsed, their page-continuation rows merged, one line per logical row.
+
+The rules are about the *shape* of official documents (Nghị định 30/2020/NĐ-CP layout,
+PDF converters' habits), never about one sample's wording.
+"""
+
 from __future__ import annotations
 
+import bisect
 import unicodedata
+from dataclasses import dataclass, field
 
-from .document import Document, OffsetMap, RawDocument, doc_id_for
+import regex
+
+from .document import (Document, Footnote, FootnoteRef, OffsetMap, RawDocument, Table, TableCell,
+                       TableRow, doc_id_for)
+
+# ---------------------------------------------------------------------------------------
+# Pass 1: characters
+# ---------------------------------------------------------------------------------------
+
+_OLD_TONE = {  # old-style tone on the second vowel of open oa/oe/uy -> on the first vowel
+    "oá": "óa", "oà": "òa", "oả": "ỏa", "oã": "õa", "oạ": "ọa",
+    "oé": "óe", "oè": "òe", "oẻ": "ỏe", "oẽ": "õe", "oẹ": "ọe",
+    "uý": "úy", "uỳ": "ùy", "uỷ": "ủy", "uỹ": "ũy", "uỵ": "ụy",
+}
+_OLD_TONE.update({k.upper(): v.upper() for k, v in list(_OLD_TONE.items())})
+_OLD_TONE.update({k[0].upper() + k[1]: v[0].upper() + v[1] for k, v in list(_OLD_TONE.items()) if k.islower()})
+
+_DASHES = "\u2010\u2011\u2012\u2013\u2014\u2015\u2212\ufe58\ufe63\uff0d"
+_SPACES = "\u00a0\u2000\u2001\u2002\u2003\u2004\u2005\u2006\u2007\u2008\u2009\u200a\u202f\u205f\u3000\t\v"
+_DELETE = "\u200b\u200c\u200d\u2060\ufeff\u00ad\u0002\u0000"
+
+_CHAR_RE = regex.compile(
+    r"(?P<crlf>\r\n?)"
+    rf"|(?P<del>[{_DELETE}]+)"
+    rf"|(?P<space>[{_SPACES}])"
+    rf"|(?P<dash>[{_DASHES}])"
+    r"|(?P<eth>[\u00d0\u00f0\u0110\u0111](?:\p{M})*)"  # Ð (Icelandic eth) looks like Đ
+    r"|(?P<bold>\*\*|__(?=\S)|(?<=\S)__)"
+    r"|(?P<comb>\p{L}\p{M}+)"
+)
+# Same length, applied after composition so decomposed input is fixed too.
+_TONE_RE = regex.compile(r"(?<![qQ])(?:[oO][áàảãạÁÀẢÃẠéèẻẽẹÉÈẺẼẸ]|[uU][ýỳỷỹỵÝỲỶỸỴ])(?!\p{L})")
+_ETH = {"\u00d0": "Đ", "\u0110": "Đ", "\u00f0": "đ", "\u0111": "đ"}
+
+
+def _char_sub(m: regex.Match) -> str:
+    kind = m.lastgroup
+    s = m.group()
+    if kind == "crlf":
+        return "\n"
+    if kind in ("del", "bold"):
+        return ""
+    if kind == "space":
+        return " "
+    if kind == "dash":
+        return "-"
+    if kind == "eth":
+        return _ETH[s[0]] + unicodedata.normalize("NFC", s[1:]) if len(s) > 1 else _ETH[s]
+    # combining sequence
+    return unicodedata.normalize("NFC", s)
+
+
+def normalize_chars(text: str) -> tuple[str, OffsetMap]:
+    """Character-level normalization with an offset map to the input.
+
+    >>> normalize_chars("Ð/c Thuỷ – hoá\\r\\n")[0]
+    'Đ/c Thủy - hóa\\n'
+    >>> normalize_chars("quý, Quỳnh, khoản, hoàn")[0]  # qu- and closed syllables keep their tone
+    'quý, Quỳnh, khoản, hoàn'
+    """
+    out: list[str] = []
+    points: list[tuple[int, int]] = [(0, 0)]
+    pos_out = 0
+    last = 0
+    for m in _CHAR_RE.finditer(text):
+        a, b = m.span()
+        rep = _char_sub(m)
+        if rep == m.group():
+            continue
+        if a > last:
+            out.append(text[last:a])
+            pos_out += a - last
+        if len(rep) != b - a:
+            points.append((pos_out, a))
+            out.append(rep)
+            pos_out += len(rep)
+            points.append((pos_out, b))
+        else:
+            out.append(rep)
+            pos_out += len(rep)
+        last = b
+    out.append(text[last:])
+    s = _TONE_RE.sub(lambda m: _OLD_TONE[m.group()], "".join(out))
+    if len(s) != len(text) or len(points) > 1:
+        # For the tone rule the replacement may be shorter when a combining
+        # cluster was matched earlier; keep only monotonic breakpoints.
+        clean = [points[0]]
+        for p in points[1:]:
+            if p[0] >= clean[-1][0] and p[1] >= clean[-1][1]:
+                if p[0] == clean[-1][0]:
+                    clean[-1] = p
+                else:
+                    clean.append(p)
+        return s, OffsetMap(clean)
+    return s, OffsetMap()
+
+
+# ---------------------------------------------------------------------------------------
+# Pass 2: structure
+# ---------------------------------------------------------------------------------------
+
+ROMAN = r"(?:X{0,3}(?:IX|IV|V?I{0,3}))"
+_ROMAN_OCR_RE = regex.compile(r"^(\s*)([IVXLl1|]{1,5})(\s?\.\s)")
+_VALID_ROMAN_RE = regex.compile(rf"^{ROMAN}$")
+
+# A line that starts a new block: headings, list items, signature/recipient blocks.
+_BLOCK_START_RE = regex.compile(
+    r"""^(?:
+        (?:PHẦN|Phần|CHƯƠNG|Chương|MỤC|Mục)\s+[IVXLC\d]+\b
+      | [IVXL]{1,6}\s?[.)](?:\s|$)               # I. II) — Roman headings
+      | [A-ZĐ][.)]\s                               # A. B) lettered headings
+      | \d{1,3}(?:\.\d{1,3}){0,3}[.)](?:\s|$)      # 1. 1.1. 1.1.1. 1)
+      | \d{1,3}(?:\.\d{1,3}){1,3}\s                 # 1.1 without final dot
+      | [a-zđ][.)]\s                                # a) b. — lettered items
+      | [-+•*●○■□◦▪]\s?(?=[\p{Lu}\d"“(])           # bullets (a "- xã hội" wrap is not one)
+      | Điều\s+\d+                                 # articles
+      | (?:Nơi\s+nhận|KT\.|TM\.|TL\.|TUQ\.|Q\.\s|PHỤ\s+LỤC|Phụ\s+lục\b)
+      | \(Kèm|\(kèm
+    )""",
+    regex.X,
+)
+_TERMINAL_RE = regex.compile(r"""[.;:!?…]["”’)\]]*$|\./\.$""")
+_SYMBOL_BREAK_RE = regex.compile(r"\d[\p{L}\d]*(?:[/-][\p{L}\d&]+)*[/-]$")
+# Openers of the legal-basis paragraph (Nghị định 30/2020 layout): never a wrapped line.
+_PARA_OPENER_RE = regex.compile(r"^(?:Căn cứ|Thực hiện|Xét đề nghị|Theo đề nghị|Trên cơ sở|Thừa lệnh|Thừa ủy quyền)\b")
+_PAGE_NUMBER_RE = regex.compile(r"^\s*(?:-\s*)?(?:[Tt]rang\s+)?\d{1,3}(?:\s*/\s*\d{1,3})?(?:\s*-)?\s*$")
+_FN_SEPARATOR_RE = regex.compile(r"^(?:[ \t]{10,}|_{8,}|\s*-{20,})\s*$")
+_FN_START_RE = regex.compile(r"^\s?(\d{1,3}|[¹²³⁴⁵⁶⁷⁸⁹⁰]+)(?:[\s.)-]\s*|(?=\p{Lu}))(?=\S)")
+_SUPERSCRIPT = str.maketrans("¹²³⁴⁵⁶⁷⁸⁹⁰", "1234567890")
+_SUPERSCRIPT_RE = regex.compile(r"(?<=\S)[¹²³⁴⁵⁶⁷⁸⁹⁰]+")
+_TABLE_LINE_RE = regex.compile(r"^\s*\|.*\|\s*$")
+_TABLE_SEP_RE = regex.compile(r"^\s*\|(?:\s*:?-{2,}:?\s*\|)+\s*$")
+_TAG_RE = regex.compile(r"</?(?:p|br|b|i|u|strong|em|span|div|sup|sub)\b[^>]*>", regex.I)
+_WS_RE = regex.compile(r"\s+")
+_NONSPACE_RE = regex.compile(r"\S+")
+_HEADING_HASH_RE = regex.compile(r"^#{1,6}\s+")
+_CAPS_LINE_RE = regex.compile(r"^[^\p{Ll}]*\p{Lu}[^\p{Ll}]*$")
+_DOC_TYPE_LINE_RE = regex.compile(
+    r"^(?:KẾ HOẠCH|QUYẾT ĐỊNH|CHỈ THỊ|NGHỊ QUYẾT|NGHỊ ĐỊNH|THÔNG TƯ|THÔNG BÁO|BÁO CÁO|CHƯƠNG TRÌNH|"
+    r"HƯỚNG DẪN|TỜ TRÌNH|ĐỀ ÁN|QUY CHẾ|QUY ĐỊNH|KẾT LUẬN|LUẬT|CÔNG VĂN|PHỤ LỤC)\s*:?$"
+)
+
+
+@dataclass
+class _Line:
+    start: int  # in the char-normalized text
+    end: int  # exclusive, without the newline
+    text: str
+    page: int
+    page_start: bool = False  # first line of a page (after \f or a leading-space line)
+    kind: str = "text"  # text, blank, table, footnote, drop
+
+
+@dataclass
+class _Builder:
+    """Accumulates output text with breakpoints into the char-normalized text."""
+
+    parts: list[str] = field(default_factory=list)
+    points: list[tuple[int, int]] = field(default_factory=list)
+    length: int = 0
+
+    def emit(self, s: str, src: int) -> None:
+        """Append ``s`` copied from source position ``src`` (lengths advance together)."""
+        if not s:
+            return
+        self.points.append((self.length, src))
+        self.parts.append(s)
+        self.length += len(s)
+
+    def insert(self, s: str, src: int) -> None:
+        """Append text that has no source (separators, ``[^n]``); it maps to ``src``."""
+        if not s:
+            return
+        self.points.append((self.length, src))
+        self.parts.append(s)
+        self.length += len(s)
+        # the inserted characters must not advance the source position
+        self.points.append((self.length, src))
+
+    def text(self) -> str:
+        return "".join(self.parts)
+
+
+def _split_lines(text: str) -> list[_Line]:
+    lines: list[_Line] = []
+    page = 1
+    pos = 0
+    new_page = True
+    for raw_line in text.split("\n"):
+        segs = raw_line.split("\f")
+        for k, seg in enumerate(segs):
+            if k > 0:
+                page += 1
+                new_page = True
+            ln = _Line(pos, pos + len(seg), seg, page)
+            if not seg.strip():
+                ln.kind = "blank"
+            else:
+                if new_page:
+                    ln.page_start = True
+                    new_page = False
+                elif seg.startswith(" ") and not seg.startswith("  ") and lines:
+                    # PDF converters print the first line of a page with one leading space
+                    ln.page_start = True
+            lines.append(ln)
+            pos += len(seg) + 1  # + "\f" or "\n"
+    return lines
+
+
+def _strip_span(line: _Line) -> tuple[int, int]:
+    """Span of the line without leading/trailing whitespace and markdown heading hashes."""
+    t = line.text
+    a = len(t) - len(t.lstrip())
+    b = len(t.rstrip())
+    m = _HEADING_HASH_RE.match(t, a)
+    if m:
+        a = m.end()
+    return line.start + a, line.start + b
+
+
+def _is_caps(s: str) -> bool:
+    return bool(_CAPS_LINE_RE.match(s)) and sum(c.isalpha() for c in s) >= 2
+
+
+def _expected_fn_number(s: str) -> int | None:
+    m = _FN_START_RE.match(s)
+    if not m or not regex.match(r"[\p{Lu}\"“(]", s[m.end():m.end() + 1]):
+        return None
+    return int(m.group(1).translate(_SUPERSCRIPT))
+
+
+@dataclass
+class _FootnoteBlock:
+    number: int
+    spans: list[tuple[int, int]]  # text spans (char-normalized coords) of the body
+    anchor: int  # position of the first footnote line (markers are searched before it)
+
+
+def _find_footnotes(lines: list[_Line], text: str) -> list[_FootnoteBlock]:
+    """Find footnote bodies printed at page breaks and mark their lines ``footnote``.
+
+    Two shapes occur: a separator line (a run of spaces or underscores) followed by
+    "1 Quyết định ..." lines; and, in markdown conversions, "1- ..." blocks that interrupt
+    a sentence right where a superscript marker's page ended.
+    """
+    blocks: list[_FootnoteBlock] = []
+    expected = 1
+    # superscript marker number -> position of its first occurrence; an inline footnote
+    # body can only come after its marker.
+    pending_sup: dict[int, int] = {}
+    for m in _SUPERSCRIPT_RE.finditer(text):
+        pending_sup.setdefault(int(m.group().translate(_SUPERSCRIPT)), m.start())
+    i = 0
+    n = len(lines)
+    while i < n:
+        ln = lines[i]
+        start_idx = None
+        if ln.kind == "blank" and _FN_SEPARATOR_RE.match(ln.text):
+            j = i + 1
+            while j < n and lines[j].kind == "blank" and not _FN_SEPARATOR_RE.match(lines[j].text):
+                j += 1
+            if j < n and _expected_fn_number(lines[j].text) == expected:
+                start_idx = j
+        elif ln.kind == "text" and ln.start > pending_sup.get(expected, len(text)) \
+                and _expected_fn_number(ln.text) == expected:
+            prev = _prev_text_line(lines, i)
+            # the page broke mid-sentence: the previous line ends with a word or a comma
+            if prev is not None and regex.search(r"[\p{Ll},]\s*$", prev.text) \
+                    and not _TABLE_LINE_RE.match(prev.text):
+                start_idx = i
+        if start_idx is None:
+            i += 1
+            continue
+        i = _consume_footnotes(lines, start_idx, blocks, expected)
+        expected = blocks[-1].number + 1
+    return blocks
+
+
+def _prev_text_line(lines: list[_Line], i: int) -> _Line | None:
+    for k in range(i - 1, -1, -1):
+        if lines[k].kind == "text":
+            return lines[k]
+    return None
+
+
+def _consume_footnotes(lines: list[_Line], i: int, blocks: list[_FootnoteBlock], expected: int) -> int:
+    n = len(lines)
+    current: _FootnoteBlock | None = None
+    last_text: _Line | None = None
+    while i < n:
+        ln = lines[i]
+        if ln.kind == "blank":
+            i += 1
+            continue
+        num = _expected_fn_number(ln.text)
+        if num == expected and (current is None or last_text is None or True):
+            m = _FN_START_RE.match(ln.text)
+            a = ln.start + m.end()
+            current = _FootnoteBlock(num, [(a, _strip_span(ln)[1])], ln.start)
+            blocks.append(current)
+            expected += 1
+            ln.kind = "footnote"
+            last_text = ln
+            i += 1
+            continue
+        if current is None:
+            break
+        # Does this line continue the footnote, or resume the page body?
+        if ln.page_start or ln.kind != "text" or _TABLE_LINE_RE.match(ln.text):
+            break
+        s = ln.text.strip()
+        prev_ended = bool(_TERMINAL_RE.search(last_text.text.rstrip()))
+        if prev_ended and (s[:1].islower() or regex.match(r"^(?:[IVXL]{1,5}|\d{1,2}(?:\.\d{1,2})*)\s?[.)]\s", s)):
+            break
+        if not prev_ended and s[:1].islower() and _is_interrupted_body(lines, current, blocks):
+            break
+        current.spans.append(_strip_span(ln))
+        ln.kind = "footnote"
+        last_text = ln
+        i += 1
+    return i
+
+
+def _is_interrupted_body(lines, current, blocks) -> bool:
+    # A lowercase line right after a footnote line that did not end a sentence is a
+    # continuation of that footnote (footnotes wrap like body text).
+    return False
+
+
+_MARKER_CAND_RE_CACHE: dict[int, regex.Pattern] = {}
+
+
+def _marker_re(n: int) -> regex.Pattern:
+    r = _MARKER_CAND_RE_CACHE.get(n)
+    if r is None:
+        sup = str(n).translate(str.maketrans("1234567890", "¹²³⁴⁵⁶⁷⁸⁹⁰"))
+        r = regex.compile(
+            rf"(?:(?<=[\p{{L}}”\"’)\]])(?<!QH){n}(?![\d/,.]\d)(?=[\s.,;:)\]”\"’…]|$)"
+            rf"|(?<=\b\d{{1,2}}/\d{{1,2}}/\d{{4}}){n}(?=[\s.,;:)]|$)"
+            rf"|{sup}(?![¹²³⁴⁵⁶⁷⁸⁹⁰]))"
+        )
+        _MARKER_CAND_RE_CACHE[n] = r
+    return r
+
+
+def _find_markers(text: str, lines: list[_Line], blocks: list[_FootnoteBlock]) -> list[tuple[int, int, int]]:
+    """Locate each footnote's marker in the body: (start, end, number) in char coords."""
+    body_spans = [(ln.start, ln.end) for ln in lines if ln.kind in ("text", "table")]
+    body_starts = [s for s, _ in body_spans]
+
+    def in_body(pos: int) -> bool:
+        k = bisect.bisect_right(body_starts, pos) - 1
+        return k >= 0 and body_spans[k][0] <= pos < body_spans[k][1]
+
+    markers: list[tuple[int, int, int]] = []
+    lo = 0
+    for b in blocks:
+        found = None
+        for m in _marker_re(b.number).finditer(text, lo, b.anchor):
+            if in_body(m.start()):
+                found = m
+                break
+        if found is None:  # search further back (a marker on an earlier page)
+            for m in _marker_re(b.number).finditer(text, 0, b.anchor):
+                if in_body(m.start()) and all(not (x[0] <= m.start() < x[1]) for x in markers):
+                    found = m
+        if found is not None:
+            markers.append((found.start(), found.end(), b.number))
+            lo = found.end()
+    # Superscript digits with no footnote body found are still markers.
+    known = {(a, b_) for a, b_, _ in markers}
+    for m in _SUPERSCRIPT_RE.finditer(text):
+        if (m.start(), m.end()) not in known and in_body(m.start()):
+            markers.append((m.start(), m.end(), int(m.group().translate(_SUPERSCRIPT))))
+    markers.sort()
+    return markers
+
+
+# --- tables ------------------------------------------------------------------------------
+
+@dataclass
+class _Cell:
+    frags: list[tuple[int, int]]  # spans in char coords (already stripped of tags/space)
+
+    def is_empty(self, text: str) -> bool:
+        return all(not _clean_piece(text[a:b]) for a, b in self.frags)
+
+
+@dataclass
+class _Row:
+    cells: list[_Cell]
+    is_header: bool = False
+
+
+def _split_cells(text: str, ln: _Line) -> list[tuple[int, int]]:
+    s = ln.text
+    a = s.index("|")
+    b = s.rindex("|")
+    spans = []
+    pos = a + 1
+    while pos <= b:
+        nxt = s.find("|", pos)
+        if nxt == -1 or nxt > b:
+            break
+        spans.append((ln.start + pos, ln.start + nxt))
+        pos = nxt + 1
+    return spans
+
+
+def _clean_piece(s: str) -> str:
+    return _WS_RE.sub(" ", _TAG_RE.sub(" ", s)).strip()
+
+
+def _parse_table_blocks(text: str, lines: list[_Line]) -> list[tuple[int, int, list[_Row]]]:
+    """Group table lines into logical tables (continuations across pages merged).
+
+    Returns (first_line_idx, last_line_idx, rows); rows hold cell fragments.
+    """
+    tables: list[tuple[int, int, list[_Row]]] = []
+    i, n = 0, len(lines)
+    while i < n:
+        if lines[i].kind != "table":
+            i += 1
+            continue
+        j = i
+        block = []
+        while j < n and lines[j].kind == "table":
+            block.append(lines[j])
+            j += 1
+        rows = []
+        has_sep = any(_TABLE_SEP_RE.match(ln.text) for ln in block)
+        for k, ln in enumerate(block):
+            if _TABLE_SEP_RE.match(ln.text):
+                continue
+            cells = [_Cell([(a, b)]) for a, b in _split_cells(text, ln)]
+            is_header = has_sep and k == 0
+            rows.append(_Row(cells, is_header))
+        ncols = max((len(r.cells) for r in rows), default=0)
+        # Continuation of the previous table? Only blank lines / page breaks between.
+        prev = tables[-1] if tables else None
+        if prev is not None and all(lines[k].kind in ("blank", "drop", "footnote") for k in range(prev[1] + 1, i)) \
+                and max(len(r.cells) for r in prev[2]) == ncols:
+            merged = prev[2]
+            first_header = next((r for r in merged if r.is_header), None)
+            for r in rows:
+                if r.is_header and (all(c.is_empty(text) for c in r.cells) or (
+                        first_header is not None and _row_text(text, r) == _row_text(text, first_header))):
+                    continue  # repeated or empty header of a continued table
+                r.is_header = False
+                if r.cells and r.cells[0].is_empty(text) and merged and not merged[-1].is_header:
+                    _merge_into(text, merged[-1], r)
+                else:
+                    merged.append(r)
+            tables[-1] = (prev[0], j - 1, merged)
+        else:
+            merged = []
+            for r in rows:
+                if r.cells and r.cells[0].is_empty(text) and merged and not merged[-1].is_header \
+                        and not r.is_header and not all(c.is_empty(text) for c in r.cells):
+                    _merge_into(text, merged[-1], r)
+                else:
+                    merged.append(r)
+            tables.append((i, j - 1, merged))
+        i = j
+    return tables
+
+
+def _row_text(text: str, r: _Row) -> list[str]:
+    return [" ".join(_clean_piece(text[a:b]) for a, b in c.frags) for c in r.cells]
+
+
+def _merge_into(text: str, target: _Row, cont: _Row) -> None:
+    for k, c in enumerate(cont.cells):
+        if k < len(target.cells):
+            if not c.is_empty(text):
+                target.cells[k].frags.extend(c.frags)
+        else:
+            target.cells.append(c)
+
+
+# --- joining lines ----------------------------------------------------------------------
+
+def _wrap_width(lines: list[_Line]) -> float:
+    lens = sorted(len(ln.text.strip()) for ln in lines if ln.kind == "text" and len(ln.text.strip()) >= 20)
+    if not lens:
+        return 80.0
+    return float(lens[int(len(lens) * 0.8)])
+
+
+def _joins(prev: str, nxt: str, width: float) -> str | None:
+    """How to join line ``nxt`` to ``prev`` of the same paragraph: "" (no space), " ",
+    or None when ``nxt`` starts a new paragraph.
+
+    >>> _joins("Kế hoạch số 635/KH-", "UBND ngày 26/01/2025", 80)
+    ''
+    >>> _joins("của Thủ tướng Chính", "phủ về tiếp tục", 80) is not None
+    True
+    >>> _joins("I. MỤC ĐÍCH, YÊU CẦU", "1. Mục đích", 80) is None
+    True
+    """
+    p = prev.rstrip()
+    q = nxt.strip()
+    if not p or not q:
+        return None
+    if _TABLE_LINE_RE.match(q) or _TABLE_LINE_RE.match(p):
+        return None
+    if _SYMBOL_BREAK_RE.search(p) and regex.match(r"^[\p{Lu}\d]", q) and not regex.search(r"\s[-/]$", p):
+        return ""  # "635/KH-⏎UBND", "2026-⏎2031"
+    if _DOC_TYPE_LINE_RE.match(p) or regex.match(r"^(?:KT|TM|TL|TUQ|Q)\.\s", p) or p.startswith("Nơi nhận"):
+        return None
+    if _BLOCK_START_RE.match(q) and not (q[:1].isdigit() and not _TERMINAL_RE.search(p) and len(p) >= 0.85 * width
+                                        and not regex.match(r"^\d{1,3}(?:\.\d{1,3})*[.)]\s+\p{Lu}", q)):
+        return None
+    terminal = bool(_TERMINAL_RE.search(p))
+    wrapped = width < 130  # a document hard-wrapped by its converter (not one line per paragraph)
+    if _PARA_OPENER_RE.match(q) and len(p) < 0.95 * width:
+        return None
+    if q[:1].islower() or q[:1] in ",;)”’" or (q[:1].isdigit() and not terminal):
+        return " "
+    if terminal:
+        # A full wrapped line that happens to end a sentence: the paragraph goes on.
+        if wrapped and len(p) >= 0.9 * width and p[-1] == "." and not _is_caps(q) and not p.endswith("./."):
+            return " "
+        return None
+    # An uppercase start after an unfinished line: a wrapped proper noun, unless the
+    # previous line is clearly short (a heading or title line that ended by itself).
+    p_caps, q_caps = _is_caps(p), _is_caps(q)
+    if p_caps and q_caps:
+        if _DOC_TYPE_LINE_RE.match(q):
+            return None
+        # "III. NHIỆM VỤ VÀ GIẢI⏎PHÁP": a Roman heading wrapped onto a second caps line
+        return " " if regex.match(r"^[IVXL]{1,6}\s?\.", p) or len(p) >= 0.5 * width else None
+    if p_caps != q_caps:
+        return None
+    return " " if len(p) >= 0.7 * width else None
+
+
+# --- main --------------------------------------------------------------------------------
+
+def _fix_roman_ocr(line_text: str) -> str:
+    """OCR reads "II." as "IL." or "Il.": repair heading numerals that are not valid Roman."""
+    m = _ROMAN_OCR_RE.match(line_text)
+    if not m:
+        return line_text
+    tok = m.group(2)
+    if _VALID_ROMAN_RE.match(tok) or not regex.search(r"[IVX]", tok) or not regex.search(r"[Ll1|]", tok):
+        return line_text
+    fixed = tok.replace("L", "I").replace("l", "I").replace("1", "I").replace("|", "I")
+    if _VALID_ROMAN_RE.match(fixed) and fixed:
+        return line_text[:m.start(2)] + fixed + line_text[m.end(2):]
+    return line_text
 
 
 def normalize(raw: RawDocument) -> Document:
-    text = unicodedata.normalize("NFC", raw.text.replace("\f", "\n"))
-    return Document(doc_id=doc_id_for(raw.source_sha256), source_path=raw.source_path,
-                    source_sha256=raw.source_sha256, source_format=raw.source_format, text=text,
-                    offset_map=OffsetMap(), body_end=len(text), n_pages=raw.n_pages)
+    """Normalize a raw document into the single text every record points into.
+
+    >>> d = normalize(RawDocument.from_text("Căn cứ Kế hoạch số 635/KH-\\n\\nUBND ngày 26/01/2025 của\\n\\nUBND tỉnh."))
+    >>> d.text
+    'Căn cứ Kế hoạch số 635/KH-UBND ngày 26/01/2025 của UBND tỉnh.\\n'
+    """
+    chars, cmap = normalize_chars(raw.text)
+    lines = _split_lines(chars)
+
+    # Classify lines.
+    for k, ln in enumerate(lines):
+        if ln.kind == "blank":
+            continue
+        if _TABLE_LINE_RE.match(ln.text):
+            ln.kind = "table"
+        elif _PAGE_NUMBER_RE.match(ln.text) and _isolated(lines, k):
+            ln.kind = "drop"
+
+    blocks = _find_footnotes(lines, chars)
+    markers = _find_markers(chars, lines, blocks)
+    tables = _parse_table_blocks(chars, lines)
+    table_at = {t[0]: t for t in tables}
+    in_table = set()
+    for t in tables:
+        in_table.update(range(t[0], t[1] + 1))
+
+    width = _wrap_width(lines)
+    b = _Builder()
+    marker_starts = [m[0] for m in markers]
+    out_refs: list[FootnoteRef] = []
+
+    def emit_span(a: int, z: int) -> None:
+        """Emit chars[a:z] with glued footnote markers written as [^n]."""
+        k = bisect.bisect_left(marker_starts, a)
+        pos = a
+        while k < len(markers) and markers[k][0] < z:
+            ms, me, num = markers[k]
+            b.emit(chars[pos:ms], pos)
+            ref_start = b.length
+            b.insert(f"[^{num}]", ms)
+            out_refs.append(FootnoteRef(str(num), ref_start, b.length))
+            pos = me
+            k += 1
+        b.emit(chars[pos:z], pos)
+
+    def emit_clean(a: int, z: int) -> None:
+        """Emit a span with tags removed and runs of whitespace folded to one space."""
+        piece = chars[a:z]
+        if "<" not in piece and "  " not in piece:
+            emit_span(a, z)
+            return
+        first = True
+        pos = 0
+        for seg_end, seg_next in [(m.start(), m.end()) for m in _TAG_RE.finditer(piece)] + [(len(piece), len(piece))]:
+            for m in _NONSPACE_RE.finditer(piece, pos, seg_end):
+                if not first:
+                    b.insert(" ", a + m.start())
+                emit_span(a + m.start(), a + m.end())
+                first = False
+            pos = seg_next
+
+    out_tables: list[Table] = []
+    para: list[tuple[int, int]] = []  # spans of the paragraph being built
+    page_starts_chars: list[int] = [ln.start for ln in lines if ln.page_start]
+    page_starts_out: list[int] = []
+
+    def flush_para() -> None:
+        if not para:
+            return
+        prev_text = None
+        for a, z in para:
+            seg = chars[a:z]
+            if prev_text is not None:
+                sep = _joins(prev_text, seg, width)
+                b.insert(sep if sep is not None else " ", a)
+            emit_clean(a, z)
+            prev_text = seg
+        b.insert("\n", para[-1][1])
+        para.clear()
+
+    k = 0
+    n = len(lines)
+    while k < n:
+        ln = lines[k]
+        if k in table_at:
+            flush_para()
+            _, last_idx, rows = table_at[k]
+            out_tables.append(_emit_table(chars, rows, b, emit_clean, len(out_tables)))
+            k = last_idx + 1
+            continue
+        if ln.kind in ("blank", "drop", "footnote") or k in in_table:
+            k += 1
+            continue
+        if ln.page_start:
+            page_starts_out.append(b.length + (1 if para else 0))
+        a, z = _strip_span(ln)
+        text_line = chars[a:z]
+        fixed = _fix_roman_ocr(text_line)
+        if fixed != text_line:
+            # Same length by construction; patch the source characters in place.
+            chars = chars[:a] + fixed + chars[z:]
+            text_line = fixed
+        if para and _joins(chars[para[-1][0]:para[-1][1]], text_line, width) is None:
+            flush_para()
+        para.append((a, z))
+        k += 1
+    flush_para()
+
+    body_end = b.length
+    out_footnotes: list[Footnote] = []
+    if blocks:
+        b.insert("\n", len(chars))
+        body_end = b.length
+        for blk in blocks:
+            b.insert(f"[^{blk.number}]: ", blk.anchor)
+            fs = b.length
+            prev_text = None
+            for a, z in blk.spans:
+                if prev_text is not None:
+                    sep = _joins(prev_text, chars[a:z], width)
+                    b.insert("" if sep == "" else " ", a)
+                emit_clean(a, z)
+                prev_text = chars[a:z]
+            out_footnotes.append(Footnote(str(blk.number), fs, b.length))
+            b.insert("\n", blk.spans[-1][1])
+
+    text = b.text()
+    # Compose the map: output -> char-normalized -> raw.
+    omap = OffsetMap([(o, cmap.to_raw(c)) for o, c in _dedupe_points(b.points)])
+    doc = Document(
+        doc_id=doc_id_for(raw.source_sha256), source_path=raw.source_path, source_sha256=raw.source_sha256,
+        source_format=raw.source_format, text=text, offset_map=omap, body_end=body_end,
+        n_pages=raw.n_pages, page_starts=sorted(set([0] + [p for p in page_starts_out if p < len(text)])),
+        footnotes=out_footnotes, footnote_refs=out_refs, tables=out_tables,
+        ocr_confidence=raw.ocr_confidence, warnings=list(raw.warnings),
+    )
+    return doc
+
+
+def _dedupe_points(points: list[tuple[int, int]]) -> list[tuple[int, int]]:
+    out: list[tuple[int, int]] = []
+    for p in points:
+        if out and out[-1][0] == p[0]:
+            out[-1] = p
+        else:
+            out.append(p)
+    return out or [(0, 0)]
+
+
+def _isolated(lines: list[_Line], k: int) -> bool:
+    """A number alone on a line next to a page boundary or blank lines is a page number."""
+    prev = next((lines[j] for j in range(k - 1, -1, -1) if lines[j].kind != "blank"), None)
+    if prev is not None and prev.text.rstrip().endswith(":"):
+        return False
+    before_blank = k == 0 or lines[k - 1].kind == "blank"
+    after_blank = k + 1 >= len(lines) or lines[k + 1].kind == "blank" or lines[k + 1].page_start
+    return before_blank or after_blank or lines[k].page_start
+
+
+def _emit_table(chars: str, rows: list[_Row], b: _Builder, emit_clean, table_id: int) -> Table:
+    t_start = b.length
+    out_rows: list[TableRow] = []
+    header: list[str] = []
+    for r in rows:
+        r_start = b.length
+        b.insert("|", r.cells[0].frags[0][0] if r.cells and r.cells[0].frags else 0)
+        cells: list[TableCell] = []
+        for c in r.cells:
+            b.insert(" ", c.frags[0][0])
+            c_start = b.length
+            first = True
+            for a, z in c.frags:
+                if not _clean_piece(chars[a:z]):
+                    continue
+                if not first:
+                    prev = chars[c.frags[0][0]:a].rstrip()
+                    sep = "" if _SYMBOL_BREAK_RE.search(_clean_piece(prev)) else " "
+                    b.insert(sep, a)
+                # strip leading/trailing whitespace of the fragment
+                s = chars[a:z]
+                la = len(s) - len(s.lstrip())
+                emit_clean(a + la, a + len(s.rstrip()))
+                first = False
+            c_end = b.length
+            cells.append(TableCell("", c_start, c_end))
+            b.insert(" |", c.frags[-1][1])
+        b.insert("\n", r.cells[-1].frags[-1][1] if r.cells else 0)
+        row = TableRow(cells, r_start, b.length - 1)
+        if r.is_header:
+            header = [None] * len(cells)  # filled below
+        out_rows.append((row, r.is_header))
+    full = b.text()
+    tbl_rows: list[TableRow] = []
+    for row, is_header in out_rows:
+        for c in row.cells:
+            c.text = full[c.start:c.end]
+        if is_header:
+            header = [c.text for c in row.cells]
+        else:
+            if row.cells and regex.fullmatch(r"\d{1,4}[.)]?|[IVXL]{1,5}\.?|[a-zđ][.)]?", row.cells[0].text or ""):
+                row.number = row.cells[0].text.rstrip(".)")
+            tbl_rows.append(row)
+    return Table(table_id, header, tbl_rows, t_start, b.length)
