@@ -556,7 +556,8 @@ def _joins(prev: str, nxt: str, width: float) -> str | None:
         return " " if regex.match(r"^[IVXL]{1,6}\s?\.", p) or len(p) >= 0.5 * width else None
     if p_caps != q_caps:
         return None
-    return " " if len(p) >= 0.7 * width else None
+    # A wrapped line is nearly full (only the next word did not fit).
+    return " " if len(p) >= 0.82 * width else None
 
 
 # --- main --------------------------------------------------------------------------------
@@ -746,19 +747,19 @@ def _emit_table(chars: str, rows: list[_Row], b: _Builder, emit_clean, table_id:
         for c in r.cells:
             b.insert(" ", c.frags[0][0])
             c_start = b.length
-            first = True
+            prev = None
             for a, z in c.frags:
                 if not _clean_piece(chars[a:z]):
                     continue
-                if not first:
-                    prev = chars[c.frags[0][0]:a].rstrip()
-                    sep = "" if _SYMBOL_BREAK_RE.search(_clean_piece(prev)) else " "
+                if prev is not None:
+                    # a cell continued on the next page: "giai đoạn 2026-" + "2030."
+                    sep = "" if _SYMBOL_BREAK_RE.search(prev) else " "
                     b.insert(sep, a)
+                prev = _clean_piece(chars[a:z])
                 # strip leading/trailing whitespace of the fragment
                 s = chars[a:z]
                 la = len(s) - len(s.lstrip())
                 emit_clean(a + la, a + len(s.rstrip()))
-                first = False
             c_end = b.length
             cells.append(TableCell("", c_start, c_end))
             b.insert(" |", c.frags[-1][1])

@@ -1,8 +1,268 @@
-"""Segment stage (being written)."""
+"""Segment stage: the section tree of a normalized document.
+
+Headings are recognised by their numbering, not their words: Roman (I., II., "I ." with a
+stray space; OCR's "IL." is repaired by normalize), PHẦN/CHƯƠNG, Điều, lettered (A., B.),
+Arabic (1., 1.1., 1.1.1.), lettered items (a), b)) and bullets (-, +). Ranks decide nesting:
+an item's parent is the nearest earlier item of a lower rank. Top-level sections get a
+canonical label from ``gazetteer/data/section_labels.json``; the text before the first
+heading is the ``preamble`` and the "Nơi nhận"/signature block is the ``closing``.
+"""
+
 from __future__ import annotations
 
-from .document import Document
+from dataclasses import dataclass
+
+import regex
+
+from gazetteer import load
+
+from .document import Document, Section
+
+_ROMAN_VALUES = {"I": 1, "V": 5, "X": 10, "L": 50, "C": 100}
+_VALID_ROMAN = regex.compile(r"^(?=[IVXLC])C{0,3}(?:XC|XL|L?X{0,3})(?:IX|IV|V?I{0,3})$")
+
+_HEADING_RES: list[tuple[str, regex.Pattern]] = [
+    ("part", regex.compile(r"^(?:PHẦN|Phần|CHƯƠNG|Chương)\s+(?:thứ\s+)?([IVXLC]+|\d+|[\p{L}]+)\b[.:]?\s*(.*)$")),
+    ("roman", regex.compile(r"^([IVXLC]{1,6})\s?[.)]\s*(.*)$")),
+    ("article", regex.compile(r"^(Điều\s+\d+)\s*[.:]\s*(.*)$")),
+    ("appendix", regex.compile(r"^(PHỤ\s+LỤC|Phụ\s+lục)(?:\s+(?:số\s+)?([IVXLC]+|\d+|[A-Z])\b)?\s*[.:]?\s*(.*)$")),
+    ("upper_letter", regex.compile(r"^([A-ZĐ])[.)]\s+(\S.*)$")),
+    ("arabic3", regex.compile(r"^(\d{1,2}\.\d{1,2}\.\d{1,2})\.?\s+(\S.*)$")),
+    ("arabic2", regex.compile(r"^(\d{1,2}\.\d{1,2})\.?\s+(\S.*)$")),
+    ("arabic", regex.compile(r"^(\d{1,2})[.)]\s+(\S.*)$")),
+    ("lower_letter", regex.compile(r"^([a-zđ])[.)]\s+(\S.*)$")),
+    ("bullet", regex.compile(r"^([-•*●■])\s*(\S.*)$")),
+    ("plus", regex.compile(r"^([+○◦□▪])\s*(\S.*)$")),
+]
+_RANK = {"part": 0, "roman": 1, "article": 1, "appendix": 1, "attachment": 1, "upper_letter": 1.5,
+         "arabic": 2, "arabic2": 3, "arabic3": 4, "lower_letter": 5, "bullet": 6, "plus": 7}
+_ATTACHMENT_RE = regex.compile(
+    r"^(?:KẾ HOẠCH|QUY CHẾ|QUY ĐỊNH|CHƯƠNG TRÌNH|ĐỀ ÁN|HƯỚNG DẪN|ĐIỀU LỆ)(?:\s+HÀNH ĐỘNG)?\s*$")
+_HEADING_CUT_RE = regex.compile(r"(?<=\S)[.:;](?=\s|$)")
+
+
+@dataclass
+class _Item:
+    kind: str
+    ordinal: str | None
+    heading: str
+    start: int
+    heading_end: int
+    label: str | None = None
+
+
+def _roman_value(tok: str) -> int:
+    total = 0
+    for i, ch in enumerate(tok):
+        v = _ROMAN_VALUES[ch]
+        nxt = _ROMAN_VALUES[tok[i + 1]] if i + 1 < len(tok) else 0
+        total += -v if v < nxt else v
+    return total
+
+
+def _label_rules():
+    data = load("section_labels")
+    top = [(e["label"], [regex.compile(p) for p in e["patterns"]]) for e in data["top_level"]]
+    sub = [(e["label"], [regex.compile(p) for p in e["patterns"]]) for e in data["sub_level"]]
+    closing = [regex.compile(p) for p in data["closing_starts"]["patterns"]]
+    return top, sub, closing
+
+
+_RULES = None
+
+
+def _rules():
+    global _RULES
+    if _RULES is None:
+        _RULES = _label_rules()
+    return _RULES
+
+
+def label_for_heading(heading: str) -> str:
+    """Canonical label of a top-level heading.
+
+    >>> label_for_heading("NHIỆM VỤ VÀ GIẢI PHÁP"), label_for_heading("Tổ chức thực hiện")
+    ('tasks', 'implementation')
+    """
+    up = heading.upper()
+    for label, pats in _rules()[0]:
+        if any(p.search(up) for p in pats):
+            return label
+    return "other"
+
+
+def sub_label_for_heading(heading: str) -> str | None:
+    """Label of "1. Mục đích" / "2. Yêu cầu" under purpose_requirements.
+
+    >>> sub_label_for_heading("Mục đích"), sub_label_for_heading("Yêu cầu"), sub_label_for_heading("Khác")
+    ('purpose', 'requirements', None)
+    """
+    up = heading.upper().strip()
+    for label, pats in _rules()[1]:
+        if any(p.search(up) for p in pats):
+            return label
+    return None
+
+
+def _short_heading(text: str) -> str:
+    """A heading is the line itself when short; for a numbered paragraph, its first clause."""
+    text = text.strip()
+    if len(text) <= 160 and not regex.search(r"[.:;]\s+\p{Lu}", text):
+        return text.rstrip(" .:;")
+    m = _HEADING_CUT_RE.search(text)
+    cut = m.start() if m and m.start() <= 200 else None
+    if cut is None:
+        cut = text.rfind(" ", 0, 160) if len(text) > 160 else len(text)
+        return text[:max(cut, 1)].rstrip(" ,.:;") + ("…" if cut < len(text) else "")
+    return text[:cut].rstrip(" ,")
+
+
+def _lines(text: str, end: int):
+    pos = 0
+    while pos < end:
+        nl = text.find("\n", pos, end)
+        if nl == -1:
+            nl = end
+        yield pos, nl
+        pos = nl + 1
+
+
+def find_items(doc: Document) -> list[_Item]:
+    """Every heading / list item line of the body, in order, with its kind."""
+    text = doc.text
+    items: list[_Item] = []
+    closing_res = _rules()[2]
+    expected_roman = 1
+    seen_closing = False
+    for a, z in _lines(text, doc.body_end):
+        line = text[a:z]
+        if not line or line[0] == "|":
+            continue
+        if any(p.match(line) for p in closing_res):
+            items.append(_Item("closing", None, line.rstrip(" :"), a, z))
+            seen_closing = True
+            continue
+        if seen_closing and _ATTACHMENT_RE.match(line):
+            items.append(_Item("attachment", None, line, a, z))
+            expected_roman = 1
+            seen_closing = False
+            continue
+        for kind, rx in _HEADING_RES:
+            m = rx.match(line)
+            if not m:
+                continue
+            if kind == "roman":
+                tok = m.group(1)
+                if not _VALID_ROMAN.match(tok):
+                    continue
+                val = _roman_value(tok)
+                # "I. " could be a Roman one or a letter; accept Roman numerals in sequence
+                # (or restarting at I in an attachment/appendix).
+                if val != expected_roman and val != 1:
+                    if len(tok) == 1 and tok in "CLVX" and val > expected_roman:
+                        kind = "upper_letter"
+                    elif val < expected_roman or val > expected_roman + 1:
+                        continue
+                expected_roman = val + 1 if kind == "roman" else expected_roman
+                heading = m.group(2)
+            elif kind == "appendix":
+                if not (line.isupper() or len(line) < 60):
+                    continue
+                heading = line
+            elif kind == "part":
+                heading = line
+            else:
+                heading = m.group(2)
+            ordinal = None if kind in ("appendix",) else m.group(1)
+            if kind == "part" or kind == "article":
+                ordinal = m.group(1)
+            items.append(_Item(kind, ordinal, _short_heading(heading) if kind != "appendix" else heading.strip(),
+                               a, z))
+            if kind == "appendix":
+                seen_closing = False
+            break
+    return items
 
 
 def segment(doc: Document) -> Document:
+    """Build ``doc.sections`` (level 1 = top) with canonical labels.
+
+    >>> from pipeline.normalize import normalize
+    >>> from pipeline.document import RawDocument
+    >>> d = segment(normalize(RawDocument.from_text(
+    ...     "KẾ HOẠCH\\nThực hiện năm 2026\\nI. MỤC ĐÍCH, YÊU CẦU\\n1. Mục đích\\n- Nâng cao.\\n"
+    ...     "II. TỔ CHỨC THỰC HIỆN\\nGiao Sở Nội vụ.\\nNơi nhận:\\n- Như trên.")))
+    >>> [(s.level, s.ordinal, s.label) for s in d.sections]
+    [(1, None, 'preamble'), (1, 'I', 'purpose_requirements'), (2, '1', 'purpose'), (3, '-', None), (1, 'II', 'implementation'), (1, None, 'closing')]
+    """
+    items = find_items(doc)
+    has_roman = any(i.kind == "roman" for i in items)
+    sections: list[Section] = []
+    stack: list[tuple[float, Section]] = []
+    in_appendix = False
+    in_closing = False
+    first_top = next((i.start for i in items if _is_top(i, has_roman)), None)
+    if first_top is None:
+        first_top = doc.body_end
+    if first_top > 0 and doc.text[:first_top].strip():
+        pre = Section(0, None, 1, None, "", "preamble", 0, first_top, 0)
+        sections.append(pre)
+    for it in items:
+        kind = it.kind
+        if kind == "closing":
+            if in_closing:
+                continue
+            in_closing = True
+            stack.clear()
+            sec = Section(len(sections), None, 1, None, it.heading, "closing", it.start, 0, it.heading_end)
+            sections.append(sec)
+            continue
+        if in_closing and kind not in ("appendix", "attachment", "roman", "part"):
+            continue  # list items in "Nơi nhận" are not sections
+        if kind in ("appendix", "attachment"):
+            in_closing = False
+            in_appendix = kind == "appendix"
+            stack.clear()
+            label = "appendix" if kind == "appendix" else "attachment"
+            sec = Section(len(sections), None, 1, it.ordinal, it.heading, label, it.start, 0, it.heading_end)
+            sections.append(sec)
+            stack.append((_RANK[kind], sec))
+            continue
+        in_closing = False
+        rank = _RANK[kind]
+        if kind == "upper_letter" and not has_roman:
+            rank = 1
+        if in_appendix:
+            rank += 1  # an appendix's own I., II. nest inside it
+        while stack and stack[-1][0] >= rank:
+            stack.pop()
+        parent = stack[-1][1] if stack else None
+        level = parent.level + 1 if parent else 1
+        label = None
+        if level == 1:
+            label = "article" if kind == "article" else label_for_heading(it.heading)
+        elif parent is not None and parent.label == "purpose_requirements" and level == 2:
+            label = sub_label_for_heading(it.heading)
+        sec = Section(len(sections), parent.section_id if parent else None, level, it.ordinal, it.heading, label,
+                      it.start, 0, it.heading_end)
+        sections.append(sec)
+        stack.append((rank, sec))
+    _set_ends(sections, doc.body_end)
+    doc.sections = sections
     return doc
+
+
+def _is_top(it: _Item, has_roman: bool) -> bool:
+    return it.kind in ("roman", "part", "article", "appendix", "attachment", "closing") or (
+        it.kind == "upper_letter" and not has_roman)
+
+
+def _set_ends(sections: list[Section], body_end: int) -> None:
+    """A section ends where the next section of the same or a higher level starts."""
+    for i, s in enumerate(sections):
+        end = body_end
+        for t in sections[i + 1:]:
+            if t.level <= s.level:
+                end = t.start
+                break
+        s.end = end
