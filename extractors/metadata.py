@@ -56,7 +56,7 @@ def _titles():
 
 _NUMBER_RE = regex.compile(r"(?:^|\n)\s*Số\s*:?\s*(?P<num>[^\s,;]*)", regex.I)
 _DATE_LINE_RE = regex.compile(
-    r"(?:^|\n)(?P<place>[^\n,;:]{2,60}?),\s*ngày\s*(?P<d>\d{1,2}|[.…\s]*)\s*(?:tháng|/)\s*(?P<m>\d{1,2}|[.…\s]*)"
+    r"(?:^|\n)(?P<place>[^\n,;:]{2,60}?(?:\n[^\n,;:]{2,40}?)?),\s*ngày\s*(?P<d>\d{1,2}|[.…\s]*)\s*(?:tháng|/)\s*(?P<m>\d{1,2}|[.…\s]*)"
     r"\s*(?:năm|/)\s*(?P<y>\d{4})")
 _PROMULGATE_RE = regex.compile(
     r"(?:^|(?<=[;:.]\s?)|\n)\s*(?P<issuer>[^;:.\n]{3,140}?)\s+(?:ban hành|xây dựng|triển khai|thống nhất ban hành)\s+"
@@ -204,13 +204,15 @@ def extract_metadata(doc) -> Metadata:
     if m and regex.match(r"\d", m.group("num")):
         md.doc_number = m.group("num").rstrip(".")
         md.spans["doc_number"] = (m.start("num"), m.start("num") + len(md.doc_number))
+        if md.doc_type is None and regex.search(r"(?m)^V/v\b", zone):
+            md.doc_type = "Công văn"
         if md.doc_type is None:
             code = regex.split(r"[-/]", md.doc_number.split("/", 1)[1] if "/" in md.doc_number else "")[0]
             md.doc_type = by_code.get(code.upper()) or ("Công văn" if code else None)
     date_place = None
     dm = _DATE_LINE_RE.search(zone)
     if dm:
-        date_place = dm.group("place").strip()
+        date_place = regex.sub(r"\s+", " ", dm.group("place")).strip()
         try:
             if dm.group("d").strip(" .…") and dm.group("m").strip(" .…"):
                 md.issue_date = dt.date(int(dm.group("y")), int(dm.group("m")), int(dm.group("d")))
@@ -258,6 +260,8 @@ def extract_metadata(doc) -> Metadata:
         md.issuer = _place_completion(_smart_case(issuer_raw.strip()), md.province, md.commune)
         md.spans["issuer"] = issuer_span
         md.issuer_level = issuer_level(md.issuer)
+        if md.issuer_level == "central":
+            md.province = None  # "Hà Nội, ngày …" on a ministry's letter is not a province's plan
         if md.issuer_level != "commune":
             md.commune = None if md.issuer_level else md.commune
 

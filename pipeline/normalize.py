@@ -21,8 +21,11 @@ from __future__ import annotations
 import bisect
 import unicodedata
 from dataclasses import dataclass, field
+from functools import lru_cache
 
 import regex
+
+from gazetteer import load
 
 from .document import (Document, Footnote, FootnoteRef, OffsetMap, RawDocument, Table, TableCell,
                        TableRow, doc_id_for)
@@ -158,6 +161,10 @@ _TAG_RE = regex.compile(r"</?(?:p|br|b|i|u|strong|em|span|div|sup|sub)\b[^>]*>",
 _WS_RE = regex.compile(r"\s+")
 _NONSPACE_RE = regex.compile(r"\S+")
 _HEADING_HASH_RE = regex.compile(r"^#{1,6}\s+")
+# The enacting authority line of a decision ("ỦY BAN NHÂN DÂN TỈNH X" above "QUYẾT ĐỊNH:").
+_AUTHORITY_LINE_RE = regex.compile(
+    r"^(?:ỦY BAN NHÂN DÂN|UBND|CHỦ TỊCH|BỘ TRƯỞNG|THỦ TƯỚNG|HỘI ĐỒNG NHÂN DÂN|BAN THƯỜNG VỤ|BAN CHẤP HÀNH|"
+    r"GIÁM ĐỐC|CHÁNH VĂN PHÒNG|TỔNG CỤC TRƯỞNG|CỤC TRƯỞNG|CHÍNH PHỦ|QUỐC HỘI)\b")
 _CAPS_LINE_RE = regex.compile(r"^[^\p{Ll}]*\p{Lu}[^\p{Ll}]*$")
 _DOC_TYPE_LINE_RE = regex.compile(
     r"^(?:KẾ HOẠCH|QUYẾT ĐỊNH|CHỈ THỊ|NGHỊ QUYẾT|NGHỊ ĐỊNH|THÔNG TƯ|THÔNG BÁO|BÁO CÁO|CHƯƠNG TRÌNH|"
@@ -550,7 +557,7 @@ def _joins(prev: str, nxt: str, width: float) -> str | None:
     # previous line is clearly short (a heading or title line that ended by itself).
     p_caps, q_caps = _is_caps(p), _is_caps(q)
     if p_caps and q_caps:
-        if _DOC_TYPE_LINE_RE.match(q):
+        if _DOC_TYPE_LINE_RE.match(q) or _AUTHORITY_LINE_RE.match(q):
             return None
         # "III. NHIỆM VỤ VÀ GIẢI⏎PHÁP": a Roman heading wrapped onto a second caps line
         return " " if regex.match(r"^[IVXL]{1,6}\s?\.", p) or len(p) >= 0.5 * width else None
@@ -595,6 +602,7 @@ def normalize(raw: RawDocument) -> Document:
         elif _PAGE_NUMBER_RE.match(ln.text) and _isolated(lines, k):
             ln.kind = "drop"
 
+    _drop_site_furniture(lines, chars)
     blocks = _find_footnotes(lines, chars)
     markers = _find_markers(chars, lines, blocks)
     tables = _parse_table_blocks(chars, lines)
@@ -724,6 +732,47 @@ def _dedupe_points(points: list[tuple[int, int]]) -> list[tuple[int, int]]:
         else:
             out.append(p)
     return out or [(0, 0)]
+
+
+@lru_cache(maxsize=1)
+def _furniture_rules():
+    data = load("boilerplate")
+    comp = lambda key, flags=0: [regex.compile(p, flags) for p in data[key]["patterns"]]  # noqa: E731
+    return comp("site_markers"), comp("document_start"), comp("footer_starts", regex.M)
+
+
+def _drop_site_furniture(lines: list[_Line], chars: str) -> None:
+    """Mark a legal portal's header and footer around the document as ``drop``.
+
+    Only when a site marker appears near the top, so ordinary documents are untouched.
+    """
+    markers, starts, footers = _furniture_rules()
+    top = chars[:4000]
+    if not any(p.search(top) for p in markers):
+        return
+    doc_start = None
+    for p in starts:
+        m = p.search(chars)
+        if m and (doc_start is None or m.start() < doc_start):
+            doc_start = m.start()
+    if doc_start is None:
+        return
+    idx = next((k for k, ln in enumerate(lines) if ln.end >= doc_start), 0)
+    # back up over the agency block above the motto ("CHÍNH⏎PHỦ⏎-------")
+    k = idx - 1
+    while k >= 0 and idx - k <= 8:
+        t = lines[k].text.strip()
+        if lines[k].kind == "blank" or _CAPS_LINE_RE.match(t) or regex.fullmatch(r"[-_=*]{3,}", t):
+            k -= 1
+            continue
+        break
+    for j in range(0, k + 1):
+        lines[j].kind = "drop"
+    for j in range(idx, len(lines)):
+        if any(p.match(lines[j].text.strip()) for p in footers):
+            for t in range(j, len(lines)):
+                lines[t].kind = "drop"
+            break
 
 
 def _isolated(lines: list[_Line], k: int) -> bool:
