@@ -31,7 +31,7 @@ _HEADING_RES: list[tuple[str, regex.Pattern]] = [
     ("arabic2", regex.compile(r"^(\d{1,2}\.\d{1,2})\.?\s+(\S.*)$")),
     ("arabic", regex.compile(r"^(\d{1,2})[.)]\s+(\S.*)$")),
     ("lower_letter", regex.compile(r"^([a-zđ])[.)]\s+(\S.*)$")),
-    ("bullet", regex.compile(r"^([-•*●■])\s*(\S.*)$")),
+    ("bullet", regex.compile(r"^([-•*●■])\s*([^\s\-_=*].*)$")),  # not a "-------" rule
     ("plus", regex.compile(r"^([+○◦□▪])\s*(\S.*)$")),
 ]
 _RANK = {"part": 0, "roman": 1, "article": 1, "appendix": 1, "attachment": 1, "upper_letter": 1.5,
