@@ -70,6 +70,10 @@ _PERIOD_RE = regex.compile(r"\bgiai\s+đoạn\s+(20\d{2}|19\d{2})\s*-\s*(20\d{2}
 _NAME_LINE_RE = regex.compile(r"^(?:\p{Lu}\p{Ll}*)(?:\s+\p{Lu}\p{Ll}*){1,4}$")
 _SIGN_PREFIX_RE = regex.compile(r"^(?:KT|TM|TL|TUQ|Q|K/T|T/M)\.?\s")
 _CAPS_RE = regex.compile(r"^[^\p{Ll}]*\p{Lu}[^\p{Ll}]*$")
+_AUTHORITY_RE = regex.compile(
+    r"^(?:ỦY BAN NHÂN DÂN|CHỦ TỊCH|BỘ TRƯỞNG|THỦ TƯỚNG|HỘI ĐỒNG NHÂN DÂN|BAN THƯỜNG VỤ|BAN CHẤP HÀNH|GIÁM ĐỐC|"
+    r"CHÁNH VĂN PHÒNG|CỤC TRƯỞNG|TỔNG CỤC TRƯỞNG|CHÍNH PHỦ|QUỐC HỘI)\b")
+_AGENCY_HEADS = {"bộ", "sở", "cục", "ban", "chi", "phòng", "tâm", "viện", "vụ", "tra"}
 _NOT_NAMES = regex.compile(r"^(?:Nơi nhận|Lưu|Như|Trên đây|Kính gửi|Phụ lục|Đã ký|Ghi chú)\b")
 _CENTRAL_RE = regex.compile(
     r"\b(?:Chính phủ|Thủ tướng|Quốc hội|Ủy ban Thường vụ Quốc hội|Bộ\s+\p{Lu}|Bộ Chính trị|Ban Bí thư|Trung ương|"
@@ -120,8 +124,12 @@ def _smart_case(s: str) -> str:
             out.append(w)
             i += 1
             continue
-        # place names after an administrative word keep capitals
-        out.append(w.lower() if out else w.capitalize())
+        # place names after an administrative word keep capitals; so does the word that
+        # names an agency ("BỘ NỘI VỤ" -> "Bộ Nội vụ", "CỤC THUẾ" -> "Cục Thuế")
+        if out and out[-1].lower() in _AGENCY_HEADS and out[-1][:1].isupper():
+            out.append(w.capitalize())
+        else:
+            out.append(w.lower() if out else w.capitalize())
         if w.lower() in ("tỉnh", "phố", "xã", "phường", "khu", "huyện", "quận", "trấn"):
             j = i + 1
             while j < len(words) and words[j] not in _ACRONYMS:
@@ -200,6 +208,10 @@ def extract_metadata(doc) -> Metadata:
 
     # Own number and date (header zone only: the body cites other numbers).
     zone = text[:head_end]
+    if md.title is None:
+        vv = regex.search(r"(?m)^V/v\s*:?\s*(.+)$", zone)
+        if vv:
+            md.title, md.spans["title"] = vv.group(1).strip(), (vv.start(1), vv.end(1))
     m = _NUMBER_RE.search(zone)
     if m and regex.match(r"\d", m.group("num")):
         md.doc_number = m.group("num").rstrip(".")
@@ -278,7 +290,9 @@ def _title_after(text: str, pos: int, limit: int) -> tuple[str | None, tuple[int
         if not line:
             break
         if lines and (regex.match(r"^(?:Căn cứ|Thực hiện|Theo|Xét|Trên cơ sở|Số\s*:|[IVX]+\.|\d+\.|\(|Kính gửi)", line)
-                      or len(line) > 250 or line.endswith((":", ";"))):
+                      or len(line) > 250 or line.endswith((":", ";"))
+                      or _AUTHORITY_RE.match(line)
+                      or (_CAPS_RE.match(line) and not _CAPS_RE.match(text[lines[0][0]:lines[0][1]]))):
             break
         if not lines and (line.startswith("(") or regex.match(r"^(?:Căn cứ|Số\s*:)", line) or len(line) > 300):
             return None, None

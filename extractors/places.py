@@ -49,9 +49,10 @@ def province_of_name(name: str) -> str | None:
     >>> province_of_name("Quảng Bình"), province_of_name("TP.HCM"), province_of_name("Thừa Thiên Huế")
     ('Quảng Trị', 'Hồ Chí Minh', 'Huế')
     """
-    key = regex.sub(r"^(?:tỉnh|thành phố|tp\.?)\s*", "", name.strip().lower())
-    key = regex.sub(r"\s+", " ", key)
-    hit = _province_index()[0].get(key)
+    index = _province_index()[0]
+    full = regex.sub(r"\s+", " ", name.strip().lower())
+    key = regex.sub(r"^(?:tỉnh|thành phố|tp\.?)\s*", "", full)
+    hit = index.get(full) or index.get(key)
     return hit[0] if hit else None
 
 

@@ -99,7 +99,9 @@ class OffsetMap:
         i = bisect.bisect_right(self.norm, pos) - 1
         if i < 0:
             return 0
-        return self.raw[i] + (pos - self.norm[i])
+        guess = self.raw[i] + (pos - self.norm[i])
+        # Inserted text (a joining space, "[^1]") does not advance in the raw text.
+        return min(guess, self.raw[i + 1]) if i + 1 < len(self.raw) else guess
 
 
 @dataclass

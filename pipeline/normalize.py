@@ -143,6 +143,8 @@ _BLOCK_START_RE = regex.compile(
       | Điều\s+\d+                                 # articles
       | (?:Nơi\s+nhận|KT\.|TM\.|TL\.|TUQ\.|Q\.\s|PHỤ\s+LỤC|Phụ\s+lục\b)
       | \(Kèm|\(kèm
+      | V/v\b | Số\s*:                               # letterhead lines
+      | \p{Lu}[^,\n]{1,40},\s*ngày\s                 # "Hà Nội, ngày 20 tháng 11 năm 2025"
     )""",
     regex.X,
 )
@@ -466,11 +468,16 @@ def _parse_table_blocks(text: str, lines: list[_Line]) -> list[tuple[int, int, l
             cells = [_Cell([(a, b)]) for a, b in _split_cells(text, ln)]
             is_header = has_sep and k == 0
             rows.append(_Row(cells, is_header))
+        if not rows:  # only separator lines: nothing to keep
+            for ln in block:
+                ln.kind = "drop"
+            i = j
+            continue
         ncols = max((len(r.cells) for r in rows), default=0)
         # Continuation of the previous table? Only blank lines / page breaks between.
         prev = tables[-1] if tables else None
         if prev is not None and all(lines[k].kind in ("blank", "drop", "footnote") for k in range(prev[1] + 1, i)) \
-                and max(len(r.cells) for r in prev[2]) == ncols:
+                and max((len(r.cells) for r in prev[2]), default=-1) == ncols:
             merged = prev[2]
             first_header = next((r for r in merged if r.is_header), None)
             for r in rows:
@@ -762,7 +769,8 @@ def _drop_site_furniture(lines: list[_Line], chars: str) -> None:
     k = idx - 1
     while k >= 0 and idx - k <= 8:
         t = lines[k].text.strip()
-        if lines[k].kind == "blank" or _CAPS_LINE_RE.match(t) or regex.fullmatch(r"[-_=*]{3,}", t):
+        if lines[k].kind == "blank" or (_CAPS_LINE_RE.match(t) and not regex.search(r"[\d:]", t)) \
+                or regex.fullmatch(r"[-_=*]{3,}", t):
             k -= 1
             continue
         break
