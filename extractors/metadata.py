@@ -66,6 +66,8 @@ _ISSUER_HEAD_RE = regex.compile(
     r"Đảng ủy|Ban Thường vụ|Ban Chấp hành|Cục|Tổng cục|Trung tâm|Công an|Bộ Chỉ huy|Mặt trận|Ủy ban|Thanh tra|"
     r"Kho bạc|Ngân hàng|Chủ tịch|Đoàn|Hội|Liên đoàn|Trường|Bệnh viện|Viện|Quốc hội)\b.*$")
 _YEAR_RE = regex.compile(r"\bnăm\s+(20\d{2}|19\d{2})\b")
+# "đến năm 2035" is a horizon, not the year the plan is for
+_PLAN_YEAR_RE = regex.compile(r"(?<!\b(?:đến|tới|đến hết)\s)\bnăm\s+(20\d{2}|19\d{2})\b", regex.I)
 _PERIOD_RE = regex.compile(r"\bgiai\s+đoạn\s+(20\d{2}|19\d{2})\s*-\s*(20\d{2}|19\d{2})")
 _NAME_LINE_RE = regex.compile(r"^(?:\p{Lu}\p{Ll}*)(?:\s+\p{Lu}\p{Ll}*){1,4}$")
 _SIGN_PREFIX_RE = regex.compile(r"^(?:KT|TM|TL|TUQ|Q|K/T|T/M)\.?\s")
@@ -73,6 +75,8 @@ _CAPS_RE = regex.compile(r"^[^\p{Ll}]*\p{Lu}[^\p{Ll}]*$")
 _AUTHORITY_RE = regex.compile(
     r"^(?:ỦY BAN NHÂN DÂN|CHỦ TỊCH|BỘ TRƯỞNG|THỦ TƯỚNG|HỘI ĐỒNG NHÂN DÂN|BAN THƯỜNG VỤ|BAN CHẤP HÀNH|GIÁM ĐỐC|"
     r"CHÁNH VĂN PHÒNG|CỤC TRƯỞNG|TỔNG CỤC TRƯỞNG|CHÍNH PHỦ|QUỐC HỘI)\b")
+_SUB_BODY_RE = regex.compile(r"^(?:VĂN PHÒNG|SỞ|BAN|PHÒNG|TRUNG TÂM|CỤC|CHI CỤC|VỤ|THANH TRA|TRƯỜNG|BỘ CHỈ HUY)\b")
+_PARENT_BODY_RE = regex.compile(r"^(?:ỦY BAN|UBND|BỘ|TỈNH ỦY|THÀNH ỦY|ĐẢNG ỦY|HĐND|HỘI ĐỒNG|TỔNG CỤC|CHÍNH PHỦ)\b")
 _AGENCY_HEADS = {"bộ", "sở", "cục", "ban", "chi", "phòng", "tâm", "viện", "vụ", "tra"}
 _NOT_NAMES = regex.compile(r"^(?:Nơi nhận|Lưu|Như|Trên đây|Kính gửi|Phụ lục|Đã ký|Ghi chú)\b")
 _CENTRAL_RE = regex.compile(
@@ -92,7 +96,6 @@ _RX5 = regex.compile(r"^(?:Căn cứ|Thực hiện|Theo|Xét|Trên cơ sở|Số
 _RX6 = regex.compile(r"^(?:Căn cứ|Số\s*:)")
 _RX7 = regex.compile(r"^(?:CỘNG HÒA|Độc lập|ĐẢNG CỘNG SẢN|Số\s*:|-{3,})")
 _RX8 = regex.compile(r"-{2,}|\*")
-_RX9 = regex.compile(r"^(?:TỈNH|THÀNH PHỐ|XÃ|PHƯỜNG|HUYỆN|QUẬN|ĐẶC KHU)\b")
 _RX10 = regex.compile(r"\b(20\d{2})\b")
 _RX11 = regex.compile(r"^[(\[].*[)\]]$")
 _RX12 = regex.compile(r"(?m)^Nơi nhận\s*:?")
@@ -143,7 +146,7 @@ def _smart_case(s: str) -> str:
             continue
         # place names after an administrative word keep capitals; so does the word that
         # names an agency ("BỘ NỘI VỤ" -> "Bộ Nội vụ", "CỤC THUẾ" -> "Cục Thuế")
-        if out and out[-1].lower() in _AGENCY_HEADS and out[-1][:1].isupper():
+        if (out and out[-1].lower() in _AGENCY_HEADS and out[-1][:1].isupper()) or w.lower() == "bộ":
             out.append(w.capitalize())
         else:
             out.append(w.lower() if out else w.capitalize())
@@ -155,7 +158,7 @@ def _smart_case(s: str) -> str:
             i = j
             continue
         i += 1
-    return " ".join(out)
+    return regex.sub(r"\bchính phủ\b", "Chính phủ", " ".join(out))
 
 
 def _place_completion(issuer: str, province: str | None, commune: str | None) -> str:
@@ -326,7 +329,8 @@ def _title_after(text: str, pos: int, limit: int) -> tuple[str | None, tuple[int
 
 
 def _promulgation_issuer(text: str, head_end: int):
-    # The clause closes the legal-basis paragraph: search the preamble and a little beyond.
+    # The clause closes the legal-basis paragraph: the last match in the preamble wins.
+    found = None, None
     for m in _PROMULGATE_RE.finditer(text, 0, min(len(text), head_end + 200)):
         cand = m.group("issuer").strip()
         cand_start = m.start("issuer") + (len(m.group("issuer")) - len(m.group("issuer").lstrip()))
@@ -335,11 +339,14 @@ def _promulgation_issuer(text: str, head_end: int):
             continue
         # keep from the first issuing-body word: "…năm 2026; Văn phòng UBND tỉnh" -> "Văn phòng UBND tỉnh"
         issuer = cand[h.start():].strip(" ,")
-        if len(issuer.split()) > 14:
+        before = cand[:h.start()].strip()
+        # "… Quyết định số 12/QĐ-TTg của Thủ tướng Chính phủ ban hành Kế hoạch …" describes a
+        # cited instrument; the document's own clause starts with its issuer.
+        if len(issuer.split()) > 14 or before.endswith("của") or len(before) > 25:
             continue
         s = cand_start + h.start()
-        return issuer, (s, s + len(issuer))
-    return None, None
+        found = issuer, (s, s + len(issuer))
+    return found
 
 
 def _letterhead_issuer(text: str, head_end: int):
@@ -362,8 +369,9 @@ def _letterhead_issuer(text: str, head_end: int):
     lines = [ln for ln in lines if ln]
     if not lines:
         return None, None
-    # "UBND TỈNH LAI CHÂU / VĂN PHÒNG": the lower line is the issuing body under the upper one
-    if len(lines) >= 2 and not _RX9.match(lines[-1]):
+    # "UBND TỈNH LAI CHÂU / VĂN PHÒNG": the lower line is a body under the upper one; other
+    # multi-line blocks are one name wrapped ("ỦY BAN NHÂN / DÂN / THÀNH PHỐ HỒ CHÍ MINH").
+    if len(lines) >= 2 and _SUB_BODY_RE.match(lines[-1]) and _PARENT_BODY_RE.match(lines[0]):
         issuer = f"{lines[-1]} {' '.join(lines[:-1])}"
     else:
         issuer = " ".join(lines)
@@ -373,19 +381,16 @@ def _letterhead_issuer(text: str, head_end: int):
 def _plan_year(md: Metadata, text: str, head_end: int) -> int | None:
     if md.title:
         p = _PERIOD_RE.search(md.title)
-        y = _YEAR_RE.search(md.title)
+        y = _PLAN_YEAR_RE.search(md.title)
         if y:
             return int(y.group(1))
         if p:
             return int(p.group(1))
-        m = _RX10.search(md.title)
-        if m:
-            return int(m.group(1))
     # The promulgation clause often repeats the title: "… ban hành Kế hoạch … năm 2026".
     if "issuer" in md.spans:
         s = md.spans["issuer"][1]
         seg = text[s:text.find("\n", s) if text.find("\n", s) != -1 else len(text)]
-        y = _YEAR_RE.search(seg)
+        y = _PLAN_YEAR_RE.search(seg)
         if y:
             return int(y.group(1))
     if md.issue_date:

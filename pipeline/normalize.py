@@ -165,6 +165,7 @@ _BLOCK_START_RE = regex.compile(
     )""",
     regex.X,
 )
+_ORDINAL_ONLY_RE = regex.compile(r"^(?:[IVXL]{1,6}|\d{1,2}(?:\.\d{1,2})*|[A-ZĐa-zđ])\s?[.)]$")
 _TERMINAL_RE = regex.compile(r"""[.;:!?…]["”’)\]]*$|\./\.$""")
 _SYMBOL_BREAK_RE = regex.compile(r"\d[\p{L}\d]*(?:[/-][\p{L}\d&]+)*[/-]$")
 # Openers of the legal-basis paragraph (Nghị định 30/2020 layout): never a wrapped line.
@@ -561,6 +562,8 @@ def _joins(prev: str, nxt: str, width: float) -> str | None:
         return None
     if _SYMBOL_BREAK_RE.search(p) and _RX3.match(q) and not _RX4.search(p):
         return ""  # "635/KH-⏎UBND", "2026-⏎2031"
+    if _ORDINAL_ONLY_RE.match(p):
+        return " "  # "I." alone on its line: the heading text follows
     if _DOC_TYPE_LINE_RE.match(p) or _RX5.match(p) or p.startswith("Nơi nhận"):
         return None
     if _BLOCK_START_RE.match(q) and not (q[:1].isdigit() and not _TERMINAL_RE.search(p) and len(p) >= 0.85 * width

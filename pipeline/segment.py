@@ -22,7 +22,8 @@ _ROMAN_VALUES = {"I": 1, "V": 5, "X": 10, "L": 50, "C": 100}
 _VALID_ROMAN = regex.compile(r"^(?=[IVXLC])C{0,3}(?:XC|XL|L?X{0,3})(?:IX|IV|V?I{0,3})$")
 
 _HEADING_RES: list[tuple[str, regex.Pattern]] = [
-    ("part", regex.compile(r"^(?:PHẦN|Phần|CHƯƠNG|Chương)\s+(?:thứ\s+)?([IVXLC]+|\d+|[\p{L}]+)\b[.:]?\s*(.*)$")),
+    # "Chương trình" is a word, not a chapter: a part needs a numeral or "thứ …"
+    ("part", regex.compile(r"^(?:PHẦN|Phần|CHƯƠNG|Chương)\s+((?:thứ|THỨ)\s+\p{L}+|[IVXLC]+\b|\d+\b)[.:]?\s*(.*)$")),
     ("roman", regex.compile(r"^([IVXLC]{1,6})\s?[.)]\s*(.*)$")),
     ("article", regex.compile(r"^(Điều\s+\d+)\s*[.:]\s*(.*)$")),
     ("appendix", regex.compile(r"^(PHỤ\s+LỤC|Phụ\s+lục)(?:\s+(?:số\s+)?([IVXLC]+|\d+|[A-Z])\b)?\s*[.:]?\s*(.*)$")),
@@ -242,7 +243,11 @@ def segment(doc: Document) -> Document:
         level = parent.level + 1 if parent else 1
         label = None
         if level == 1:
-            label = "article" if kind == "article" else label_for_heading(it.heading)
+            if kind == "article":
+                label = "article"
+            elif kind in ("roman", "part", "upper_letter") or (
+                    kind in ("arabic", "lower_letter") and it.heading.isupper()):
+                label = label_for_heading(it.heading)
         elif parent is not None and parent.label == "purpose_requirements" and level == 2:
             label = sub_label_for_heading(it.heading)
         sec = Section(len(sections), parent.section_id if parent else None, level, it.ordinal, it.heading, label,

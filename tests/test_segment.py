@@ -44,7 +44,7 @@ def test_labels(heading, label):
      [(1, None, "preamble"), (1, "I", "purpose_requirements"), (1, "II", "tasks"), (1, "III", "implementation"),
       (1, None, "closing")]),
     # a stray space before the dot, OCR "IL."
-    ("I . MỤC ĐÍCH\nA.\nIL. NHIỆM VỤ\nB.", [(1, "I", "purpose_requirements"), (1, "II", "tasks")]),
+    ("I . MỤC ĐÍCH\nNội dung.\nIL. NHIỆM VỤ\nNội dung.", [(1, "I", "purpose_requirements"), (1, "II", "tasks")]),
     # sub-labels purpose / requirements
     ("I. MỤC ĐÍCH, YÊU CẦU\n1. Mục đích\n- Một.\n2. Yêu cầu\n- Hai.",
      [(1, "I", "purpose_requirements"), (2, "1", "purpose"), (3, "-", None), (2, "2", "requirements"),
@@ -54,13 +54,13 @@ def test_labels(heading, label):
      [(1, "II", "tasks"), (2, "1", None), (3, "1.1", None), (4, "1.1.1", None), (5, "a", None), (6, "+", None),
       (2, "2", None)]),
     # an appendix after the signature, with its own Roman headings nested inside
-    ("I. NHIỆM VỤ\nA.\nNơi nhận:\n- Như trên.\nCHỦ TỊCH\nTrần B\nPHỤ LỤC\nI. DANH MỤC\n1. Một",
+    ("I. NHIỆM VỤ\nNội dung.\nNơi nhận:\n- Như trên.\nCHỦ TỊCH\nTrần B\nPHỤ LỤC\nI. DANH MỤC\n1. Một",
      [(1, "I", "tasks"), (1, None, "closing"), (1, None, "appendix"), (2, "I", None), (3, "1", None)]),
     # lettered top-level headings when there are no Roman ones
     ("A. MỤC ĐÍCH\nNội dung.\nB. TỔ CHỨC THỰC HIỆN\nNội dung.",
      [(1, "A", "purpose_requirements"), (1, "B", "implementation")]),
     # a rule of dashes in a letterhead is not a bullet
-    ("ỦY BAN NHÂN DÂN\n-------\nI. NỘI DUNG\nA.", [(1, None, "preamble"), (1, "I", "tasks")]),
+    ("ỦY BAN NHÂN DÂN\n-------\nI. NỘI DUNG\nNội dung.", [(1, None, "preamble"), (1, "I", "tasks")]),
 ])
 def test_trees(text, expected):
     assert tree(text) == expected
