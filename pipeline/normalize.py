@@ -165,6 +165,7 @@ _BLOCK_START_RE = regex.compile(
     )""",
     regex.X,
 )
+_LOWER_ITEM_RE = regex.compile(r"^[a-zđ][.)]\s")
 _ORDINAL_ONLY_RE = regex.compile(r"^(?:[IVXL]{1,6}|\d{1,2}(?:\.\d{1,2})*|[A-ZĐa-zđ])\s?[.)]$")
 _TERMINAL_RE = regex.compile(r"""[.;:!?…]["”’)\]]*$|\./\.$""")
 _SYMBOL_BREAK_RE = regex.compile(r"\d[\p{L}\d]*(?:[/-][\p{L}\d&]+)*[/-]$")
@@ -558,6 +559,10 @@ def _joins(prev: str, nxt: str, width: float) -> str | None:
     q = nxt.strip()
     if not p or not q:
         return None
+    # Fast path for the commonest case, a wrapped line going on in lower case.
+    if q[0].islower() and p[0] != "|" and not _LOWER_ITEM_RE.match(q) and p[-1] not in "-/" \
+            and not p.startswith(("Nơi nhận", "KT.", "TM.", "TL.", "TUQ.", "Q.")) and not _DOC_TYPE_LINE_RE.match(p):
+        return " "
     if _TABLE_LINE_RE.match(q) or _TABLE_LINE_RE.match(p):
         return None
     if _SYMBOL_BREAK_RE.search(p) and _RX3.match(q) and not _RX4.search(p):
@@ -675,22 +680,20 @@ def normalize(raw: RawDocument) -> Document:
 
     out_tables: list[Table] = []
     para: list[tuple[int, int]] = []  # spans of the paragraph being built
+    seps: list[str] = []  # how each line of ``para`` after the first joins the previous one
     page_starts_chars: list[int] = [ln.start for ln in lines if ln.page_start]
     page_starts_out: list[int] = []
 
     def flush_para() -> None:
         if not para:
             return
-        prev_text = None
-        for a, z in para:
-            seg = chars[a:z]
-            if prev_text is not None:
-                sep = _joins(prev_text, seg, width)
-                b.insert(sep if sep is not None else " ", a)
+        for k, (a, z) in enumerate(para):
+            if k:
+                b.insert(seps[k - 1], a)
             emit_clean(a, z)
-            prev_text = seg
         b.insert("\n", para[-1][1])
         para.clear()
+        seps.clear()
 
     k = 0
     n = len(lines)
@@ -714,8 +717,12 @@ def normalize(raw: RawDocument) -> Document:
             # Same length by construction; patch the source characters in place.
             chars = chars[:a] + fixed + chars[z:]
             text_line = fixed
-        if para and _joins(chars[para[-1][0]:para[-1][1]], text_line, width) is None:
-            flush_para()
+        if para:
+            sep = _joins(chars[para[-1][0]:para[-1][1]], text_line, width)
+            if sep is None:
+                flush_para()
+            else:
+                seps.append(sep)  # decided once, used when the paragraph is emitted
         para.append((a, z))
         k += 1
     flush_para()

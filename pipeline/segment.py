@@ -35,6 +35,8 @@ _HEADING_RES: list[tuple[str, regex.Pattern]] = [
     ("bullet", regex.compile(r"^([-•*●■])\s*([^\s\-_=*].*)$")),  # not a "-------" rule
     ("plus", regex.compile(r"^([+○◦□▪])\s*(\S.*)$")),
 ]
+# One test for "could this line be a heading or item at all?" before trying each shape.
+_ANY_HEADING_RE = regex.compile("|".join(f"(?:{rx.pattern})" for _, rx in _HEADING_RES))
 _RANK = {"part": 0, "roman": 1, "article": 1, "appendix": 1, "attachment": 1, "upper_letter": 1.5,
          "arabic": 2, "arabic2": 3, "arabic3": 4, "lower_letter": 5, "bullet": 6, "plus": 7}
 _ATTACHMENT_RE = regex.compile(
@@ -149,6 +151,8 @@ def find_items(doc: Document) -> list[_Item]:
             items.append(_Item("attachment", None, line, a, z))
             expected_roman = 1
             seen_closing = False
+            continue
+        if not _ANY_HEADING_RE.match(line):
             continue
         for kind, rx in _HEADING_RES:
             m = rx.match(line)
