@@ -86,22 +86,22 @@ _CENTRAL_RE = regex.compile(
 _COMMUNE_LEVEL_RE = regex.compile(r"\b(?:xã|phường|đặc khu|thị trấn)\b", regex.I)
 _DISTRICT_LEVEL_RE = regex.compile(r"\b(?:huyện|quận|thị xã)\b", regex.I)
 _PROVINCE_LEVEL_RE = regex.compile(r"\b(?:tỉnh|thành phố|Sở|Tỉnh ủy|Thành ủy|TP\.)", regex.I)
-# Small patterns used inline below, compiled once (the hot path runs per line).
-_RX0 = regex.compile(r"\b(tỉnh|thành phố|xã|phường|đặc khu)\s*$", regex.I)
-_RX1 = regex.compile(r"\s+")
-_RX2 = regex.compile(r"(?m)^V/v\s*:?\s*(.+)$")
-_RX3 = regex.compile(r"\d")
-_RX4 = regex.compile(r"(?m)^V/v\b")
-_RX5 = regex.compile(r"^(?:Căn cứ|Thực hiện|Theo|Xét|Trên cơ sở|Số\s*:|[IVX]+\.|\d+\.|\(|Kính gửi)")
-_RX6 = regex.compile(r"^(?:Căn cứ|Số\s*:)")
-_RX7 = regex.compile(r"^(?:CỘNG HÒA|Độc lập|ĐẢNG CỘNG SẢN|Số\s*:|-{3,})")
-_RX8 = regex.compile(r"-{2,}|\*")
-_RX10 = regex.compile(r"\b(20\d{2})\b")
-_RX11 = regex.compile(r"^[(\[].*[)\]]$")
-_RX12 = regex.compile(r"(?m)^Nơi nhận\s*:?")
-_RX13 = regex.compile(r"^[-+•]")
-_RX14 = regex.compile(r"^[-+•]\s*")
-_RX15 = regex.compile(r"^Lưu\b")
+# Small patterns used below, compiled once (the hot path runs them per line).
+_BARE_PLACE_WORD_END_RE = regex.compile(r"\b(tỉnh|thành phố|xã|phường|đặc khu)\s*$", regex.I)
+_SPACES_RE = regex.compile(r"\s+")
+_VV_LINE_RE = regex.compile(r"(?m)^V/v\s*:?\s*(.+)$")
+_DIGIT_RE = regex.compile(r"\d")
+_LETTER_MARKER_RE = regex.compile(r"(?m)^(?:V/v\b|Kính gửi\s*:)")  # an official letter (công văn)
+_TITLE_STOP_RE = regex.compile(r"^(?:Căn cứ|Thực hiện|Theo|Xét|Trên cơ sở|Số\s*:|[IVX]+\.|\d+\.|\(|Kính gửi)")
+_NOT_A_TITLE_RE = regex.compile(r"^(?:Căn cứ|Số\s*:)")
+_MOTTO_OR_NUMBER_RE = regex.compile(r"^(?:CỘNG HÒA|Độc lập|ĐẢNG CỘNG SẢN|Số\s*:|-{3,})")
+_RULES_AND_STARS_RE = regex.compile(r"-{2,}|\*")
+_ANY_YEAR_RE = regex.compile(r"\b(20\d{2})\b")
+_BRACKETED_RE = regex.compile(r"^[(\[].*[)\]]$")
+_RECIPIENTS_HEAD_RE = regex.compile(r"(?m)^Nơi nhận\s*:?")
+_BULLET_START_RE = regex.compile(r"^[-+•]")
+_BULLET_PREFIX_RE = regex.compile(r"^[-+•]\s*")
+_ARCHIVE_LINE_RE = regex.compile(r"^Lưu\b")
 _ACRONYMS = {"UBND", "HĐND", "MTTQ", "UBMTTQ", "VN", "TP", "BCĐ", "BCH", "CT", "PCT", "KT", "TM", "BTV"}
 
 
@@ -163,7 +163,7 @@ def _smart_case(s: str) -> str:
 
 def _place_completion(issuer: str, province: str | None, commune: str | None) -> str:
     """"Văn phòng UBND tỉnh" in a Lai Châu plan is the Lai Châu office."""
-    m = _RX0.search(issuer)
+    m = _BARE_PLACE_WORD_END_RE.search(issuer)
     if not m:
         return issuer
     kind = m.group(1).lower()
@@ -212,7 +212,7 @@ def extract_metadata(doc) -> Metadata:
     for a, z in _line_spans(text, 0, head_end):
         m = line_re.match(text, a, z)
         if m and z - a < 200:
-            key = _RX1.sub(" ", m.group("type"))
+            key = _SPACES_RE.sub(" ", m.group("type"))
             md.doc_type = by_title.get(key)
             md.spans["doc_type"] = (m.start("type"), m.end("type"))
             type_line = (a, z, m)
@@ -229,14 +229,14 @@ def extract_metadata(doc) -> Metadata:
     # Own number and date (header zone only: the body cites other numbers).
     zone = text[:head_end]
     if md.title is None:
-        vv = _RX2.search(zone)
+        vv = _VV_LINE_RE.search(zone)
         if vv:
             md.title, md.spans["title"] = vv.group(1).strip(), (vv.start(1), vv.end(1))
     m = _NUMBER_RE.search(zone)
-    if m and _RX3.match(m.group("num")):
+    if m and _DIGIT_RE.match(m.group("num")):
         md.doc_number = m.group("num").rstrip(".")
         md.spans["doc_number"] = (m.start("num"), m.start("num") + len(md.doc_number))
-        if md.doc_type is None and _RX4.search(zone):
+        if md.doc_type is None and _LETTER_MARKER_RE.search(zone):
             md.doc_type = "Công văn"
         if md.doc_type is None:
             code = regex.split(r"[-/]", md.doc_number.split("/", 1)[1] if "/" in md.doc_number else "")[0]
@@ -244,7 +244,7 @@ def extract_metadata(doc) -> Metadata:
     date_place = None
     dm = _DATE_LINE_RE.search(zone)
     if dm:
-        date_place = _RX1.sub(" ", dm.group("place")).strip()
+        date_place = _SPACES_RE.sub(" ", dm.group("place")).strip()
         try:
             if dm.group("d").strip(" .…") and dm.group("m").strip(" .…"):
                 md.issue_date = dt.date(int(dm.group("y")), int(dm.group("m")), int(dm.group("d")))
@@ -309,12 +309,12 @@ def _title_after(text: str, pos: int, limit: int) -> tuple[str | None, tuple[int
         line = text[a:z].strip()
         if not line:
             break
-        if lines and (_RX5.match(line)
+        if lines and (_TITLE_STOP_RE.match(line)
                       or len(line) > 250 or line.endswith((":", ";"))
                       or _AUTHORITY_RE.match(line)
                       or (_CAPS_RE.match(line) and not _CAPS_RE.match(text[lines[0][0]:lines[0][1]]))):
             break
-        if not lines and (line.startswith("(") or _RX6.match(line) or len(line) > 300):
+        if not lines and (line.startswith("(") or _NOT_A_TITLE_RE.match(line) or len(line) > 300):
             return None, None
         lines.append((a, z))
         if len(lines) >= 3:
@@ -322,7 +322,7 @@ def _title_after(text: str, pos: int, limit: int) -> tuple[str | None, tuple[int
     if not lines:
         return None, None
     a, z = lines[0][0], lines[-1][1]
-    title = _RX1.sub(" ", text[a:z]).strip().rstrip(".")
+    title = _SPACES_RE.sub(" ", text[a:z]).strip().rstrip(".")
     if title.startswith("V/v"):
         title = title[3:].strip()
     return title or None, (a, z)
@@ -356,7 +356,7 @@ def _letterhead_issuer(text: str, head_end: int):
         line = text[a:z].strip()
         if not line:
             continue
-        if _RX7.match(line) or not _CAPS_RE.match(line):
+        if _MOTTO_OR_NUMBER_RE.match(line) or not _CAPS_RE.match(line):
             if block:
                 break
             continue
@@ -365,7 +365,7 @@ def _letterhead_issuer(text: str, head_end: int):
         block.append((a, z, line))
     if not block:
         return None, None
-    lines = [_RX8.sub("", ln).strip() for _, _, ln in block]
+    lines = [_RULES_AND_STARS_RE.sub("", ln).strip() for _, _, ln in block]
     lines = [ln for ln in lines if ln]
     if not lines:
         return None, None
@@ -410,7 +410,7 @@ def _signature(md: Metadata, doc) -> None:
         # the title is the nearest caps line above that is not a KT./TM. line
         for j in range(k - 1, max(-1, k - 6), -1):
             t = lines[j][2]
-            if not t or _RX11.match(t):
+            if not t or _BRACKETED_RE.match(t):
                 continue
             if _CAPS_RE.match(t):
                 if _SIGN_PREFIX_RE.match(t):
@@ -425,17 +425,17 @@ def _signature(md: Metadata, doc) -> None:
 
 def _recipients(md: Metadata, doc) -> None:
     text = doc.text
-    m = _RX12.search(text)
+    m = _RECIPIENTS_HEAD_RE.search(text)
     if not m:
         return
     for a, z in _line_spans(text, m.end() + 1, doc.body_end):
         line = text[a:z].strip()
-        if not _RX13.match(line):
+        if not _BULLET_START_RE.match(line):
             if md.recipients or line:
                 break
             continue
-        item = _RX14.sub("", line).rstrip(" ;.,")
-        if _RX15.match(item):
+        item = _BULLET_PREFIX_RE.sub("", line).rstrip(" ;.,")
+        if _ARCHIVE_LINE_RE.match(item):
             continue
         if item:
             md.recipients.append(item)

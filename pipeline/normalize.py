@@ -59,20 +59,20 @@ _CHAR_RE = regex.compile(
 _CHAR_RE_NFC = regex.compile(_CHAR_RE.pattern.replace(r"|(?P<comb>\p{L}\p{M}+)", ""))
 # Same length, applied after composition so decomposed input is fixed too.
 _TONE_RE = regex.compile(r"(?<![qQ])(?:[oO][áàảãạÁÀẢÃẠéèẻẽẹÉÈẺẼẸ]|[uU][ýỳỷỹỵÝỲỶỸỴ])(?!\p{L})")
-# Small patterns used inline below, compiled once (the hot path runs per line).
-_RX0 = regex.compile(r"[\p{Lu}\"“(]")
-_RX1 = regex.compile(r"[\p{Ll},]\s*$")
-_RX2 = regex.compile(r"^(?:[IVXL]{1,5}|\d{1,2}(?:\.\d{1,2})*)\s?[.)]\s")
-_RX3 = regex.compile(r"^[\p{Lu}\d]")
-_RX4 = regex.compile(r"\s[-/]$")
-_RX5 = regex.compile(r"^(?:KT|TM|TL|TUQ|Q)\.\s")
-_RX6 = regex.compile(r"^\d{1,3}(?:\.\d{1,3})*[.)]\s+\p{Lu}")
-_RX7 = regex.compile(r"^[IVXL]{1,6}\s?\.")
-_RX8 = regex.compile(r"[IVX]")
-_RX9 = regex.compile(r"[Ll1|]")
-_RX10 = regex.compile(r"[\d:]")
-_RX11 = regex.compile(r"[-_=*]{3,}")
-_RX12 = regex.compile(r"\d{1,4}[.)]?|[IVXL]{1,5}\.?|[a-zđ][.)]?")
+# Small patterns used below, compiled once (the hot path runs them per line).
+_FN_BODY_START_RE = regex.compile(r"[\p{Lu}\"“(]")
+_ENDS_MID_SENTENCE_RE = regex.compile(r"[\p{Ll},]\s*$")
+_NUMBERED_ITEM_RE = regex.compile(r"^(?:[IVXL]{1,5}|\d{1,2}(?:\.\d{1,2})*)\s?[.)]\s")
+_UPPER_OR_DIGIT_START_RE = regex.compile(r"^[\p{Lu}\d]")
+_SPACED_BREAK_END_RE = regex.compile(r"\s[-/]$")
+_SIGNATURE_PREFIX_RE = regex.compile(r"^(?:KT|TM|TL|TUQ|Q)\.\s")
+_NUMBERED_HEADING_RE = regex.compile(r"^\d{1,3}(?:\.\d{1,3})*[.)]\s+\p{Lu}")
+_ROMAN_HEADING_START_RE = regex.compile(r"^[IVXL]{1,6}\s?\.")
+_ROMAN_LETTER_RE = regex.compile(r"[IVX]")
+_ROMAN_CONFUSABLE_RE = regex.compile(r"[Ll1|]")
+_DIGIT_OR_COLON_RE = regex.compile(r"[\d:]")
+_RULE_LINE_RE = regex.compile(r"[-_=*]{3,}")
+_ROW_NUMBER_RE = regex.compile(r"\d{1,4}[.)]?|[IVXL]{1,5}\.?|[a-zđ][.)]?")
 _ETH = {"\u00d0": "Đ", "\u0110": "Đ", "\u00f0": "đ", "\u0111": "đ"}
 
 
@@ -276,7 +276,7 @@ def _is_caps(s: str) -> bool:
 
 def _expected_fn_number(s: str) -> int | None:
     m = _FN_START_RE.match(s)
-    if not m or not _RX0.match(s[m.end():m.end() + 1]):
+    if not m or not _FN_BODY_START_RE.match(s[m.end():m.end() + 1]):
         return None
     return int(m.group(1).translate(_SUPERSCRIPT))
 
@@ -317,7 +317,7 @@ def _find_footnotes(lines: list[_Line], text: str) -> list[_FootnoteBlock]:
                 and _expected_fn_number(ln.text) == expected:
             prev = _prev_text_line(lines, i)
             # the page broke mid-sentence: the previous line ends with a word or a comma
-            if prev is not None and _RX1.search(prev.text) \
+            if prev is not None and _ENDS_MID_SENTENCE_RE.search(prev.text) \
                     and not _TABLE_LINE_RE.match(prev.text):
                 start_idx = i
         if start_idx is None:
@@ -362,7 +362,7 @@ def _consume_footnotes(lines: list[_Line], i: int, blocks: list[_FootnoteBlock],
             break
         s = ln.text.strip()
         prev_ended = bool(_TERMINAL_RE.search(last_text.text.rstrip()))
-        if prev_ended and (s[:1].islower() or _RX2.match(s)):
+        if prev_ended and (s[:1].islower() or _NUMBERED_ITEM_RE.match(s)):
             break
         if not prev_ended and s[:1].islower() and _is_interrupted_body(lines, current, blocks):
             break
@@ -565,14 +565,14 @@ def _joins(prev: str, nxt: str, width: float) -> str | None:
         return " "
     if _TABLE_LINE_RE.match(q) or _TABLE_LINE_RE.match(p):
         return None
-    if _SYMBOL_BREAK_RE.search(p) and _RX3.match(q) and not _RX4.search(p):
+    if _SYMBOL_BREAK_RE.search(p) and _UPPER_OR_DIGIT_START_RE.match(q) and not _SPACED_BREAK_END_RE.search(p):
         return ""  # "635/KH-⏎UBND", "2026-⏎2031"
     if _ORDINAL_ONLY_RE.match(p):
         return " "  # "I." alone on its line: the heading text follows
-    if _DOC_TYPE_LINE_RE.match(p) or _RX5.match(p) or p.startswith("Nơi nhận"):
+    if _DOC_TYPE_LINE_RE.match(p) or _SIGNATURE_PREFIX_RE.match(p) or p.startswith("Nơi nhận"):
         return None
     if _BLOCK_START_RE.match(q) and not (q[:1].isdigit() and not _TERMINAL_RE.search(p) and len(p) >= 0.85 * width
-                                        and not _RX6.match(q)):
+                                        and not _NUMBERED_HEADING_RE.match(q)):
         return None
     terminal = bool(_TERMINAL_RE.search(p))
     wrapped = width < 130  # a document hard-wrapped by its converter (not one line per paragraph)
@@ -592,7 +592,7 @@ def _joins(prev: str, nxt: str, width: float) -> str | None:
         if _DOC_TYPE_LINE_RE.match(q) or _AUTHORITY_LINE_RE.match(q):
             return None
         # "III. NHIỆM VỤ VÀ GIẢI⏎PHÁP": a Roman heading wrapped onto a second caps line
-        return " " if _RX7.match(p) or len(p) >= 0.5 * width else None
+        return " " if _ROMAN_HEADING_START_RE.match(p) or len(p) >= 0.5 * width else None
     if p_caps != q_caps:
         return None
     # A wrapped line is nearly full (only the next word did not fit).
@@ -607,7 +607,7 @@ def _fix_roman_ocr(line_text: str) -> str:
     if not m:
         return line_text
     tok = m.group(2)
-    if _VALID_ROMAN_RE.match(tok) or not _RX8.search(tok) or not _RX9.search(tok):
+    if _VALID_ROMAN_RE.match(tok) or not _ROMAN_LETTER_RE.search(tok) or not _ROMAN_CONFUSABLE_RE.search(tok):
         return line_text
     fixed = tok.replace("L", "I").replace("l", "I").replace("1", "I").replace("|", "I")
     if _VALID_ROMAN_RE.match(fixed) and fixed:
@@ -797,8 +797,8 @@ def _drop_site_furniture(lines: list[_Line], chars: str) -> None:
     k = idx - 1
     while k >= 0 and idx - k <= 8:
         t = lines[k].text.strip()
-        if lines[k].kind == "blank" or (_CAPS_LINE_RE.match(t) and not _RX10.search(t)) \
-                or _RX11.fullmatch(t):
+        if lines[k].kind == "blank" or (_CAPS_LINE_RE.match(t) and not _DIGIT_OR_COLON_RE.search(t)) \
+                or _RULE_LINE_RE.fullmatch(t):
             k -= 1
             continue
         break
@@ -861,7 +861,7 @@ def _emit_table(chars: str, rows: list[_Row], b: _Builder, emit_clean, table_id:
         if is_header:
             header = [c.text for c in row.cells]
         else:
-            if row.cells and _RX12.fullmatch(row.cells[0].text or ""):
+            if row.cells and _ROW_NUMBER_RE.fullmatch(row.cells[0].text or ""):
                 row.number = row.cells[0].text.rstrip(".)")
             tbl_rows.append(row)
     return Table(table_id, header, tbl_rows, t_start, b.length)

@@ -41,8 +41,8 @@ _RANK = {"part": 0, "roman": 1, "article": 1, "appendix": 1, "attachment": 1, "u
          "arabic": 2, "arabic2": 3, "arabic3": 4, "lower_letter": 5, "bullet": 6, "plus": 7}
 _ATTACHMENT_RE = regex.compile(
     r"^(?:KẾ HOẠCH|QUY CHẾ|QUY ĐỊNH|CHƯƠNG TRÌNH|ĐỀ ÁN|HƯỚNG DẪN|ĐIỀU LỆ)(?:\s+HÀNH ĐỘNG)?\s*$")
-# Small patterns used inline below, compiled once (the hot path runs per line).
-_RX0 = regex.compile(r"[.:;]\s+\p{Lu}")
+# Small patterns used below, compiled once (the hot path runs them per line).
+_SENTENCE_BREAK_RE = regex.compile(r"[.:;]\s+\p{Lu}")
 _HEADING_CUT_RE = regex.compile(r"(?<=\S)[.:;](?=\s|$)")
 
 
@@ -112,7 +112,7 @@ def sub_label_for_heading(heading: str) -> str | None:
 def _short_heading(text: str) -> str:
     """A heading is the line itself when short; for a numbered paragraph, its first clause."""
     text = text.strip()
-    if len(text) <= 160 and not _RX0.search(text):
+    if len(text) <= 160 and not _SENTENCE_BREAK_RE.search(text):
         return text.rstrip(" .:;")
     m = _HEADING_CUT_RE.search(text)
     cut = m.start() if m and m.start() <= 200 else None
