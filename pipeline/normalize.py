@@ -165,6 +165,11 @@ _BLOCK_START_RE = regex.compile(
     )""",
     regex.X,
 )
+# Two capitalised words then a lower-case one: a proper name going on ("Việt Nam thành phố"),
+# where a new paragraph starts "Chủ động phối hợp …".
+_PROPER_NOUN_START_RE = regex.compile(r"^\p{Lu}\p{Ll}*\s+\p{Lu}\p{Ll}*(?:\s+\p{Lu}\p{Ll}*)*\s+\p{Ll}")
+_LIST_MARKER_START_RE = regex.compile(r"^(?:[IVXL]{1,6}|\d{1,3}(?:\.\d{1,3})*|[a-zđA-ZĐ])\s?[.)]\s|^[-+•]\s")
+_DASH_LOWER_RE = regex.compile(r"^-\s*\p{Ll}")  # "chính trị⏎- xã hội": a compound, not a bullet
 _LOWER_ITEM_RE = regex.compile(r"^[a-zđ][.)]\s")
 _ORDINAL_ONLY_RE = regex.compile(r"^(?:[IVXL]{1,6}|\d{1,2}(?:\.\d{1,2})*|[A-ZĐa-zđ])\s?[.)]$")
 _TERMINAL_RE = regex.compile(r"""[.;:!?…]["”’)\]]*$|\./\.$""")
@@ -173,6 +178,7 @@ _SYMBOL_BREAK_RE = regex.compile(r"\d[\p{L}\d]*(?:[/-][\p{L}\d&]+)*[/-]$")
 _PARA_OPENER_RE = regex.compile(r"^(?:Căn cứ|Thực hiện|Xét đề nghị|Theo đề nghị|Trên cơ sở|Thừa lệnh|Thừa ủy quyền)\b")
 _PAGE_NUMBER_RE = regex.compile(r"^\s*(?:-\s*)?(?:[Tt]rang\s+)?\d{1,3}(?:\s*/\s*\d{1,3})?(?:\s*-)?\s*$")
 _FN_SEPARATOR_RE = regex.compile(r"^(?:[ \t]{10,}|_{8,}|\s*-{20,})\s*$")
+_UNMARKED_FN_START_RE = regex.compile(r"^\s?\d{1,2}(?:\s*-\s*|\s+)(?=\p{Lu})")
 _FN_START_RE = regex.compile(r"^\s?(\d{1,3}|[¹²³⁴⁵⁶⁷⁸⁹⁰]+)(?:[\s.)-]\s*|(?=\p{Lu}))(?=\S)")
 _SUPERSCRIPT = str.maketrans("¹²³⁴⁵⁶⁷⁸⁹⁰", "1234567890")
 _SUPERSCRIPT_RE = regex.compile(r"(?<=\S)[¹²³⁴⁵⁶⁷⁸⁹⁰]+")
@@ -320,12 +326,39 @@ def _find_footnotes(lines: list[_Line], text: str) -> list[_FootnoteBlock]:
             if prev is not None and _ENDS_MID_SENTENCE_RE.search(prev.text) \
                     and not _TABLE_LINE_RE.match(prev.text):
                 start_idx = i
+        elif ln.kind == "text" and _UNMARKED_FN_START_RE.match(ln.text) \
+                and _expected_fn_number(ln.text) == expected and _interrupts_sentence(lines, i):
+            # OCR and some converters lose the superscript marker; the block's shape
+            # (it cuts a sentence that resumes in lower case after it) still tells.
+            start_idx = i
         if start_idx is None:
             i += 1
             continue
         i = _consume_footnotes(lines, start_idx, blocks, expected)
         expected = blocks[-1].number + 1
     return blocks
+
+
+def _interrupts_sentence(lines: list[_Line], i: int, window: int = 12) -> bool:
+    """Line ``i`` starts a block that cuts a sentence: the line before ends mid-sentence and,
+    a few lines on, a line ending a sentence is followed by a lower-case continuation."""
+    prev = _prev_text_line(lines, i)
+    if prev is None or _TABLE_LINE_RE.match(prev.text) or not _ENDS_MID_SENTENCE_RE.search(prev.text):
+        return False
+    last = lines[i]
+    seen = 0
+    for k in range(i + 1, len(lines)):
+        ln = lines[k]
+        if ln.kind != "text":
+            continue
+        seen += 1
+        if seen > window or _TABLE_LINE_RE.match(ln.text):
+            return False
+        s = ln.text.strip()
+        if s[:1].islower() and _TERMINAL_RE.search(last.text.rstrip()):
+            return True
+        last = ln
+    return False
 
 
 def _prev_text_line(lines: list[_Line], i: int) -> _Line | None:
@@ -541,7 +574,9 @@ def _wrap_width(lines: list[_Line]) -> float:
     lens = sorted(len(ln.text.strip()) for ln in lines if ln.kind == "text" and len(ln.text.strip()) >= 20)
     if not lens:
         return 80.0
-    return float(lens[int(len(lens) * 0.8)])
+    width = float(lens[int(len(lens) * 0.8)])
+    # Too few lines to tell how the converter wrapped: assume the usual A4 line.
+    return width if len(lens) >= 8 else max(width, 80.0)
 
 
 def _joins(prev: str, nxt: str, width: float) -> str | None:
@@ -578,7 +613,7 @@ def _joins(prev: str, nxt: str, width: float) -> str | None:
     wrapped = width < 130  # a document hard-wrapped by its converter (not one line per paragraph)
     if _PARA_OPENER_RE.match(q) and len(p) < 0.95 * width:
         return None
-    if q[:1].islower() or q[:1] in ",;)”’" or (q[:1].isdigit() and not terminal):
+    if q[:1].islower() or q[:1] in ",;)”’" or (q[:1].isdigit() and not terminal) or _DASH_LOWER_RE.match(q):
         return " "
     if terminal:
         # A full wrapped line that happens to end a sentence: the paragraph goes on.
@@ -588,6 +623,8 @@ def _joins(prev: str, nxt: str, width: float) -> str | None:
     # An uppercase start after an unfinished line: a wrapped proper noun, unless the
     # previous line is clearly short (a heading or title line that ended by itself).
     p_caps, q_caps = _is_caps(p), _is_caps(q)
+    if not p_caps and not q_caps and _PROPER_NOUN_START_RE.match(q) and not _LIST_MARKER_START_RE.match(p):
+        return " "  # "Ủy ban Mặt trận Tổ quốc⏎Việt Nam thành phố": a name wrapped mid-way
     if p_caps and q_caps:
         if _DOC_TYPE_LINE_RE.match(q) or _AUTHORITY_LINE_RE.match(q):
             return None

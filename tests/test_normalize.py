@@ -164,3 +164,31 @@ def test_legal_portal_furniture_dropped():
     t = norm(raw)
     assert t.startswith("ỦY BAN NHÂN DÂN")
     assert "THƯ VIỆN" not in t and "Văn bản liên quan" not in t and "Số hiệu" not in t
+
+
+def test_unmarked_footnote_that_cuts_a_sentence():
+    # OCR lost the superscript marker; the block still cuts a sentence that resumes after it
+    raw = ("13. Tăng cường nắm tình hình trong các dự án trọng điểm của tỉnh, địa\n\n"
+           "1- Ủy ban nhân dân các xã, phường trình Hội đồng nhân dân cùng cấp ban hành Nghị quyết.\n\n"
+           "- Các cơ quan, đơn vị rà soát Quy chế.\n\n"
+           "phương; lĩnh vực đất đai.\n")
+    d = normalize(RawDocument.from_text(raw))
+    assert "của tỉnh, địa phương; lĩnh vực đất đai." in d.text[:d.body_end]
+    assert d.text[d.footnotes[0].start:].startswith("Ủy ban nhân dân các xã")
+
+
+def test_numbered_list_after_an_open_line_is_not_a_footnote():
+    raw = "Các nội dung gồm\n1 Tuyên truyền pháp luật.\n2 Kiểm tra việc thực hiện.\nCuối cùng là tổng kết."
+    d = normalize(RawDocument.from_text(raw))
+    assert d.footnotes == [] and "1 Tuyên truyền pháp luật." in d.text
+
+
+@pytest.mark.parametrize("raw, expected", [
+    # a proper name wrapped mid-way in web-extracted text
+    ("Đề nghị Ủy ban Mặt trận Tổ quốc\nViệt Nam thành phố phối hợp thực hiện.",
+     "Đề nghị Ủy ban Mặt trận Tổ quốc Việt Nam thành phố phối hợp thực hiện.\n"),
+    # a short unit heading stays apart from its first task, even in a tiny document
+    ("5. Trung tâm Dịch vụ tổng hợp\nĐăng tin, bài tuyên truyền.", "5. Trung tâm Dịch vụ tổng hợp\nĐăng tin, bài tuyên truyền.\n"),
+])
+def test_more_joining_rules(raw, expected):
+    assert norm(raw) == expected
