@@ -1,0 +1,624 @@
+"""Time expressions: the compiled patterns of the deadline extractor and what each match means.
+
+``find_time_expressions`` reads a stretch of normalized text and returns ``TimeExpr``
+records (span, kind, value, calendar window, RRULE). It decides what a *phrase* means and
+whether the phrase, by its own words, sets a schedule:
+
+* prose needs a cue — "trước ngày 05/6", "chậm nhất ngày ...", "trong quý III/2026",
+  "Thời gian thực hiện: ..." — because a bare date in prose is almost always the issue
+  date of a cited instrument or a reference point, and a bare "năm 2026" a title;
+* "thường xuyên" counts only where it opens a clause ("Thường xuyên tổ chức kiểm tra"),
+  a lone "hằng năm" only in a reporting context ("báo cáo hằng năm");
+* "đến năm 2030" is a target horizon, "số liệu tính đến ngày" a reference point, and
+  "thôi việc trước ngày 01/01/1995" an eligibility condition: none is a deadline;
+* ``cell=True`` reads a table's time column, where no cue is needed.
+
+Document-level rules (sections, cited instruments, the title, dates long before the plan)
+are in ``extractors.deadlines``. The words come from ``gazetteer/data/deadlines.json``.
+
+>>> ctx = YearContext(plan_year=2026)
+>>> [(e.raw, e.kind, e.value) for e in find_time_expressions("báo cáo năm trước ngày 01/11 về UBND xã", years=ctx)]
+[('trước ngày 01/11', 'absolute', '2026-11-01')]
+>>> [(e.kind, e.value) for e in find_time_expressions("Quý III, IV/2026", years=ctx, cell=True)]
+[('period', '2026-Q3/2026-Q4')]
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field, replace
+from functools import lru_cache
+
+import regex
+
+from gazetteer import load
+
+from .deadline_values import (
+    YearContext, day_value, frequencies_rrule, frequencies_value, half_window, months_value,
+    quarters_value, roman_or_int, safe_date, year_window,
+)
+
+__all__ = ["TimeExpr", "find_time_expressions", "frequencies_in", "YearContext"]
+
+
+@dataclass(frozen=True)
+class TimeExpr:
+    """One time expression: its span in the text and its normalised meaning."""
+
+    start: int
+    end: int
+    raw: str
+    kind: str  # absolute / period / recurring / continuous / vague
+    value: str
+    date: dt.date | None = None
+    period_start: dt.date | None = None
+    period_end: dt.date | None = None
+    recurrence: str | None = None
+    cue: str | None = None  # before / within / until / from / label / None
+    explicit_year: bool = False
+    frequencies: tuple[str, ...] = field(default=())
+    bare_periodic: bool = False  # "định kỳ" with no frequency: the task text may say which
+
+
+# --------------------------------------------------------------------------------------------
+# Pattern assembly
+# --------------------------------------------------------------------------------------------
+
+_WS = r"[^\S\n]"  # whitespace within a line: normalized text has one paragraph per line
+
+
+def _ws(pattern: str) -> str:
+    """``\\s`` -> whitespace that never crosses a line (no pattern here uses ``\\s`` in a set)."""
+    return pattern.replace(r"\s", _WS)
+
+
+def _alt(phrases) -> str:
+    items = sorted(set(phrases), key=len, reverse=True)
+    return "(?:" + "|".join(regex.escape(p).replace(r"\ ", r"\s+").replace(r"\,", ",") for p in items) + ")"
+
+
+_B = r"(?<![\p{L}\p{N}])"  # word start
+_E = r"(?![\p{L}\p{N}])"  # word end
+_ROMAN_Q = r"(?:IV|III|II|I|[1-4])(?![\p{L}\d])"
+_YEAR = r"(?:19|20)\d\d"
+
+_DAY_NUM = rf"(?P<d>\d{{1,2}})\s*/\s*(?P<m>\d{{1,2}})(?:\s*/\s*(?P<y>{_YEAR}))?(?![\d/])"
+_DAY_DOT = rf"(?P<d>\d{{1,2}})[.\-](?P<m>\d{{1,2}})[.\-](?P<y>{_YEAR})(?!\d)"
+_DAY_LONG = rf"(?P<d>\d{{1,2}})\s+tháng\s+(?P<m>\d{{1,2}})(?:\s*,?\s*(?:năm\s+|/\s*)(?P<y>{_YEAR}))?(?!\d)"
+_NEXT_YEAR = r"(?P<next>\s+(?:của\s+)?năm\s+(?:sau|tiếp\s+theo|kế\s+tiếp))?"
+
+
+@dataclass(frozen=True)
+class _Patterns:
+    prefix: regex.Pattern
+    absolute: regex.Pattern
+    day_range: regex.Pattern
+    month_range: regex.Pattern
+    year_range: regex.Pattern
+    period: regex.Pattern
+    cell_year: regex.Pattern
+    recurring: regex.Pattern
+    bare_periodic: regex.Pattern
+    continuous: regex.Pattern
+    day_rules: tuple[tuple[regex.Pattern, dict], ...]
+    vague: tuple[tuple[regex.Pattern, dict], ...]
+    report_types: tuple[tuple[regex.Pattern, str], ...]
+    conditions: regex.Pattern
+    references: regex.Pattern
+    ranges: regex.Pattern
+    freq_words: dict[str, str]
+
+
+@lru_cache(maxsize=1)
+def _patterns() -> _Patterns:
+    d = load("deadlines")
+    cues = d["cues"]
+    cue = (rf"(?:(?P<before>{_alt(cues['before']['phrases'])})|(?P<within>{_alt(cues['within']['phrases'])})"
+           rf"|(?P<until>{_alt(cues['until']['phrases'])})|(?P<from>từ))\s+")
+    label = rf"(?P<label>{cues['labels']['pattern']})"
+    expect = rf"(?:(?P<expect>{_alt(cues['expected']['phrases'])})\s+)?"
+    flags = regex.IGNORECASE | regex.V0
+
+    def _c(pattern: str, fl: int) -> regex.Pattern:
+        return regex.compile(_ws(pattern), fl)
+
+    # Cores start at their own distinctive token; the cue or label before them is read
+    # leftwards by ``prefix`` (an optional prefix on every core made every position costly).
+    prefix = _c(rf"{_B}(?:{label})?{expect}(?:{cue})?$", flags)
+    absolute = _c(rf"{_B}(?P<ngay>ngày\s+)?(?:{_DAY_LONG}|{_DAY_NUM}|{_DAY_DOT}){_NEXT_YEAR}", flags)
+    d1 = (rf"(?:(?P<d1>\d{{1,2}})\s*/\s*(?P<m1>\d{{1,2}})(?:\s*/\s*(?P<y1>{_YEAR}))?"
+          rf"|(?P<d1>\d{{1,2}})\s+tháng\s+(?P<m1>\d{{1,2}})(?:\s+năm\s+(?P<y1>{_YEAR}))?)")
+    d2 = (rf"(?:(?P<d2>\d{{1,2}})\s*/\s*(?P<m2>\d{{1,2}})(?:\s*/\s*(?P<y2>{_YEAR}))?(?![\d/])"
+          rf"|(?P<d2>\d{{1,2}})\s+tháng\s+(?P<m2>\d{{1,2}})(?:\s+năm\s+(?P<y2>{_YEAR}))?(?!\d))")
+    day_range = _c(
+        rf"{_B}(?P<from>từ)\s+(?:sau\s+)?(?:ngày\s+)?{d1}\s*(?:đến|tới|-)\s*(?:hết\s+)?(?:ngày\s+)?{d2}", flags)
+    month_range = _c(
+        rf"{_B}(?P<from>từ)\s+tháng\s+(?P<m1>\d{{1,2}})(?:\s*(?:/|năm)\s*(?P<y1>{_YEAR}))?"
+        rf"\s*(?:đến|tới|-)\s*(?:hết\s+)?tháng\s+(?P<m2>\d{{1,2}})(?:\s*(?:/|năm)\s*(?P<y2>{_YEAR}))?(?![\d/])", flags)
+    year_range = _c(
+        rf"{_B}(?P<from>từ)\s+năm\s+(?P<y1>{_YEAR})\s*(?:đến|tới|-)\s*(?:hết\s+)?(?:năm\s+)?(?P<y2>{_YEAR})(?!\d)", flags)
+    halves = d["halves"]
+    quarters = (rf"quý\s+(?P<q>{_ROMAN_Q})(?:\s*(?:,|-|và|đến|hoặc|&)\s*(?:quý\s+)?(?P<q>{_ROMAN_Q}))*"
+                rf"(?:\s*(?:/|,?\s*năm)\s*(?P<y>{_YEAR}))?(?![\d/])")
+    months = (rf"tháng\s+(?P<mo>\d{{1,2}})(?!\d)(?:\s*(?:,|-|và|đến)\s*(?:tháng\s+)?(?P<mo>\d{{1,2}})(?!\d))*"
+              rf"(?:\s*(?:/|năm)\s*(?P<y>{_YEAR}))?(?![\d/])")
+    half = (rf"(?:(?P<h1>{_alt(halves['first'])})|(?P<h2>{_alt(halves['second'])}))"
+            rf"(?:\s+(?P<y>{_YEAR}))?")
+    year = rf"năm\s+(?P<y>{_YEAR})(?:\s*-\s*(?P<y2>{_YEAR}))?(?!\d)"
+    period = _c(
+        rf"{_B}(?:(?P<edge>cuối|đầu|giữa)\s+)?(?:(?P<quarter>{quarters})|(?P<month>{months})|(?P<half>{half})"
+        rf"|(?P<year>{year}))", flags)
+    cell_year = _c(
+        rf"\s*(?:(?:trong\s+)?năm\s+)?(?P<y>{_YEAR})(?:\s*-\s*(?P<y2>{_YEAR}))?\s*|\s*(?P<this>(?:trong|cả)\s+năm)\s*",
+        flags)
+
+    fr = d["frequencies"]
+    freq_words = {}
+    for u in fr["units"]:
+        for w in u["words"]:
+            freq_words[w] = u["value"]
+    unit_alts = []
+    for w in sorted(freq_words, key=len, reverse=True):
+        pat = regex.escape(w).replace(r"\ ", r"\s+")
+        if w in ("tháng", "năm", "ngày"):
+            pat += r"(?!\s*\d)"
+        if w == "quý":
+            pat += rf"(?!\s+{_ROMAN_Q})"
+        unit_alts.append(pat)
+    freq = rf"(?P<f>{'|'.join(unit_alts)}){_E}"
+    mark = rf"{_alt(fr['markers'])}\s+"
+    per = _alt(fr["periodic"])
+    recurring = _c(
+        rf"{_B}(?:(?P<per>{per})\s*,?\s*(?:{mark})?|(?P<mark>{mark})){freq}"
+        rf"(?:\s*(?:,|và|hoặc|/)\s*(?:{mark})?{freq})*", flags)
+    bare_periodic = _c(
+        rf"{_B}(?P<per>{per}){_E}(?!\s*,?\s*(?:{mark}|{'|'.join(unit_alts)}))", flags)
+    continuous = _c(rf"{_B}(?P<c>{_alt(d['continuous']['phrases'])}){_E}", flags)
+
+    rules = []
+    for r in d["day_rules"]["rules"]:
+        rules.append((_c(rf"{_B}ngày\s+(?P<day>\d{{1,2}})\s*(?:{r['pattern']})", flags), r))
+    unit_tail = r"(?:(?!\s(?:đảm\s+bảo|bảo\s+đảm|để|nhằm)\s)[^,.;:\n(|])+"
+    vague = []
+    for v in d["vague"]["entries"]:
+        pat = v["pattern"].replace("{UNIT}", unit_tail)
+        vague.append((_c(rf"{_B}(?P<v>{pat})", flags), v))
+    report_types = tuple((_c(rf"{_B}(?:{e['pattern']}){_E}", flags), e["value"])
+                         for e in d["report_types"]["entries"])
+    bl = d["blockers"]
+    conditions = regex.compile(rf"{_B}{_alt(bl['conditions']['phrases'])}(?:\s+từ)?\s*$", flags)
+    references = regex.compile(rf"{_B}{_alt(bl['reference']['phrases'])}\s*$", flags)
+    ranges = regex.compile(rf"{_B}{_alt(bl['ranges']['phrases'])}\s*$", flags)
+    return _Patterns(prefix, absolute, day_range, month_range, year_range, period, cell_year, recurring, bare_periodic, continuous,
+                     tuple(rules), tuple(vague), report_types, conditions, references, ranges, freq_words)
+
+
+# --------------------------------------------------------------------------------------------
+# Interpretation of matches
+# --------------------------------------------------------------------------------------------
+
+_PREFIX_GROUPS = frozenset({"label", "expect", "before", "within", "until", "from"})
+
+
+class _Hit:
+    """A core match joined with the cue/label read leftwards from its start; behaves like a
+    ``regex.Match`` for the interpreters below."""
+
+    __slots__ = ("m", "pre")
+
+    def __init__(self, m: regex.Match, pre: regex.Match | None):
+        self.m = m
+        self.pre = pre if pre is not None and pre.end() > pre.start() else None
+
+    def group(self, name):
+        if name in _PREFIX_GROUPS and name not in self.m.re.groupindex:
+            return self.pre.group(name) if self.pre else None
+        return self.m.group(name)
+
+    def groupdict(self) -> dict:
+        d = dict(self.pre.groupdict()) if self.pre else {}
+        d.update({k: v for k, v in self.m.groupdict().items() if v is not None or k not in d})
+        return d
+
+    def captures(self, name):
+        return self.m.captures(name)
+
+    def start(self, name=None) -> int:
+        if name is None:
+            return self.pre.start() if self.pre else self.m.start()
+        if self.pre and name in _PREFIX_GROUPS and name not in self.m.re.groupindex:
+            return self.pre.start(name)
+        return self.m.start(name)
+
+    def end(self, name=None) -> int:
+        if name is None:
+            return self.m.end()
+        if self.pre and name in _PREFIX_GROUPS and name not in self.m.re.groupindex:
+            return self.pre.end(name)
+        return self.m.end(name)
+
+
+def _hits(pat: regex.Pattern, text: str, start: int, end: int, p: "_Patterns"):
+    for m in pat.finditer(text, start, end):
+        ls = max(start, text.rfind("\n", 0, m.start()) + 1)
+        yield _Hit(m, p.prefix.search(text, max(ls, m.start() - 70), m.start()))
+
+
+def _cue_of(m) -> str | None:
+    gd = m.groupdict()
+    for name in ("before", "within", "until", "from"):
+        if gd.get(name):
+            return name
+    if gd.get("label"):
+        return "label"
+    return "expected" if gd.get("expect") else None
+
+
+def _raw_start(m) -> int:
+    """Raw text starts after the label, at "dự kiến" or the cue."""
+    if m.groupdict().get("label"):
+        return m.end("label")
+    return m.start()
+
+
+def _to_end(cue_text: str | None) -> bool:
+    """"đến hết quý III" / "đến tháng 6": the window's end is the deadline."""
+    if not cue_text:
+        return False
+    c = cue_text.casefold()
+    return "hết" in c or c.strip() in ("đến", "tới", "cho đến")
+
+
+def _expr(text: str, s: int, e: int, **kw) -> TimeExpr:
+    return TimeExpr(s, e, text[s:e], **kw)
+
+
+def _absolute(text: str, m: regex.Match, years: YearContext) -> TimeExpr | None:
+    d, mo = int(m.group("d")), int(m.group("m"))
+    if not (1 <= mo <= 12 and 1 <= d <= 31):
+        return None
+    y_text = m.group("y")
+    y = years.resolve(mo, d, explicit=int(y_text) if y_text else None, next_year=bool(m.group("next")))
+    return _expr(text, _raw_start(m), m.end(), kind="absolute", value=day_value(y, mo, d),
+                 date=safe_date(y, mo, d), cue=_cue_of(m), explicit_year=bool(y_text))
+
+
+def _period(text: str, m: regex.Match, years: YearContext) -> TimeExpr | None:
+    y_text = m.group("y")
+    y = int(y_text) if y_text else years.year
+    cue = _cue_of(m)
+    if m.group("quarter"):
+        qs = [q for q in (roman_or_int(t) for t in m.captures("q")) if q]
+        if not qs:
+            return None
+        value, ps, pe = quarters_value(y, qs)
+    elif m.group("month"):
+        ms = [int(t) for t in m.captures("mo")]
+        if not all(1 <= x <= 12 for x in ms):
+            return None
+        value, ps, pe = months_value(y, ms)
+    elif m.group("half"):
+        h = 1 if m.group("h1") else 2
+        value = f"{y}-H{h}" if y else f"H{h}"
+        ps, pe = half_window(y, h) if y else (None, None)
+    else:
+        y1 = int(m.group("y"))
+        y2 = int(m.group("y2")) if m.group("y2") else y1
+        if y2 < y1:
+            return None
+        value = str(y1) if y2 == y1 else f"{y1}/{y2}"
+        ps, pe = year_window(y1)[0], year_window(y2)[1]
+        y = y1
+    edge = (m.group("edge") or "").strip().casefold()
+    if m.group("year") and edge == "cuối":
+        return _expr(text, _raw_start(m), m.end(), kind="vague", value=f"{y}-year-end", cue=cue,
+                     explicit_year=True)
+    cue_text = next((m.group(n) for n in ("before", "within", "until") if m.groupdict().get(n)), None)
+    if cue == "before" and ps:
+        return _expr(text, _raw_start(m), m.end(), kind="absolute", value=ps.isoformat(), date=ps, cue=cue,
+                     explicit_year=bool(y_text))
+    if cue in ("within", "until") and _to_end(cue_text) and pe:
+        return _expr(text, _raw_start(m), m.end(), kind="absolute", value=pe.isoformat(), date=pe, cue=cue,
+                     explicit_year=bool(y_text))
+    return _expr(text, _raw_start(m), m.end(), kind="period", value=value, period_start=ps, period_end=pe,
+                 cue=cue, explicit_year=bool(y_text))
+
+
+def _recurring(text: str, m: regex.Match, p: _Patterns) -> TimeExpr:
+    freqs = [p.freq_words.get(regex.sub(r"\s+", " ", f.casefold()), "") for f in m.captures("f")]
+    value = frequencies_value(freqs)
+    return _expr(text, _raw_start(m), m.end(), kind="recurring", value=value,
+                 recurrence=frequencies_rrule(freqs), cue=_cue_of(m),
+                 frequencies=tuple(f for f in freqs if f))
+
+
+def _day_rule(text: str, m: regex.Match, rule: dict) -> TimeExpr | None:
+    day = int(m.group("day"))
+    month = m.groupdict().get("month")
+    fmt = {"day": day}
+    if month:
+        fmt["month"] = int(month)
+        if not 1 <= int(month) <= 12:
+            return None
+    if not 1 <= day <= 31:
+        return None
+    value = rule["value"].format(**fmt)
+    freq = value.split(":")[0]
+    return _expr(text, _raw_start(m), m.end(), kind="recurring", value=value,
+                 recurrence=rule["rrule"].format(**fmt), cue=_cue_of(m), frequencies=(freq,))
+
+
+# --------------------------------------------------------------------------------------------
+# Context tests on the words around a match
+# --------------------------------------------------------------------------------------------
+
+_MARKER_TAIL = r"[ \t]*(?:[-+•][ \t]*|\d+(?:\.\d+)*[.)][ \t]*|[a-zđ][.)][ \t]*)?$"
+_CLAUSE_START = regex.compile(r"(?:^|[.;:!?(]|\|)" + _MARKER_TAIL, regex.MULTILINE)  # window starts at the line start
+_CLAUSE_START_MID = regex.compile(r"(?:[.;:!?(]|\|)" + _MARKER_TAIL)
+_REPORTING = regex.compile(r"(?:báo\s+cáo|họp|giao\s+ban|sơ\s+kết|tổng\s+kết|kiểm\s+tra|tổng\s+hợp|gửi|cập\s+nhật)"
+                           r"(?:\s+\S+){0,2}\s*$", regex.IGNORECASE)
+
+
+def _left(text: str, s: int, lo: int, n: int = 60) -> str:
+    """Up to ``n`` characters before ``s`` on the same line."""
+    left = text[max(lo, s - n):s]
+    nl = left.rfind("\n")
+    return left[nl + 1:] if nl >= 0 else left
+
+
+def clause_initial(text: str, s: int, lo: int = 0) -> bool:
+    """True when ``s`` opens a clause: line start (after a list marker), or after . ; : (
+
+    >>> clause_initial("vũ trang. Thường xuyên tổ chức", 10), clause_initial("triển khai thường xuyên", 11)
+    (True, False)
+    """
+    if s == lo:
+        return True
+    ls = max(lo, text.rfind("\n", 0, s) + 1)
+    w0 = max(ls, s - 12)
+    pat = _CLAUSE_START if w0 == ls else _CLAUSE_START_MID
+    return bool(pat.search(text, w0, s))
+
+
+def _in_parens(text: str, s: int, e: int) -> bool:
+    return text[max(0, s - 1):s] == "(" and text[e:e + 1] == ")"
+
+
+_NOT_A_VERB = regex.compile(r"[ \t]*,?[ \t]*(?:từ|trong|của|và|với|đến|qua)(?![\p{L}])")
+
+
+def _followed_by_verb(text: str, e: int, hi: int) -> bool:
+    """"Thường xuyên tổ chức ...", not "liên tục từ năm 2020" (a duration)."""
+    if _NOT_A_VERB.match(text, e, hi):
+        return False
+    return bool(regex.match(r"[ \t]*,?[ \t]*\p{Ll}", text[e:min(hi, e + 4)]))
+
+
+# --------------------------------------------------------------------------------------------
+# The finder
+# --------------------------------------------------------------------------------------------
+
+_HORIZON_YEARS = 10
+_WINDOW_END = regex.compile(r"(?:^|\s)(?:đến|tới)\s*$", regex.IGNORECASE)
+_WINDOW_START = regex.compile(r"(?:tính\s+từ|kể\s+từ|từ\s+(?:sau\s+)?ngày|từ\s+tháng|từ\s+năm)[^;]*$", regex.IGNORECASE)
+_PRIORITY = {"recurring_rule": 0, "range": 1, "absolute": 2, "vague": 3, "period": 4, "recurring": 5,
+             "continuous": 6, "periodic": 7}
+
+
+def find_time_expressions(text: str, start: int = 0, end: int | None = None, *,
+                          years: YearContext = YearContext(), cell: bool = False) -> list[TimeExpr]:
+    """Time expressions in ``text[start:end]`` that set a schedule, left to right.
+
+    ``cell=True`` reads a table time cell (no cue needed). Overlapping candidates resolve to
+    the longest, then by kind priority (a day rule beats a plain date, a date a period).
+
+    >>> ctx = YearContext(plan_year=2026)
+    >>> [e.value for e in find_time_expressions("hàng tháng, quý, 6 tháng, năm thực hiện chế độ thông báo", years=ctx)]
+    ['monthly,quarterly,semiannual,annual']
+    >>> find_time_expressions("Thực hiện Chỉ thị số 33/CT-TTg ngày 26/11/2021 của Thủ tướng", years=ctx)
+    []
+    """
+    end = len(text) if end is None else end
+    p = _patterns()
+    cands: list[tuple[int, TimeExpr]] = []
+
+    def add(kind_key: str, e: TimeExpr | None):
+        if e is not None and e.end > e.start:
+            cands.append((_PRIORITY[kind_key], e))
+
+    for pat, rule in p.day_rules:
+        for m in _hits(pat, text, start, end, p):
+            add("recurring_rule", _day_rule(text, m, rule))
+    for m in _hits(p.day_range, text, start, end, p):
+        if not cell and p.references.search(_left(text, m.start(), start, 30)):
+            continue
+        add("range", _day_range(text, m, years))
+    for m in _hits(p.month_range, text, start, end, p):
+        add("range", _month_range(text, m, years))
+    for m in _hits(p.year_range, text, start, end, p):
+        e = _year_range(text, m)
+        if e is not None and not (cell or m.group("label")):
+            e = replace(e, kind="_blocked")  # "từ năm 2025 đến hết năm 2030" in prose: a span, no deadline
+        add("range", e)
+    for m in _hits(p.absolute, text, start, end, p):
+        cue = _cue_of(m)
+        if not cell:
+            if cue is None or cue == "from":
+                continue
+            bare_before = cue == "before" and (m.group("before") or "").casefold() == "trước"
+            if not m.group("ngay") and (cue not in ("before", "label") or bare_before):
+                continue  # "trước 01/7/2025" is a column title; deadlines say "trước ngày"
+            left = _left(text, m.start(), start)
+            if cue == "until" and (p.references.search(left) or _WINDOW_START.search(_left(text, m.start(), start, 100))):
+                continue  # "(tính) từ ngày X ... đến ngày Y": a window, not a time limit
+            cue_txt = (m.group("within") or m.group("until") or "").casefold()
+            if (cue_txt.startswith(("đến", "tới", "cho đến")) or _WINDOW_END.search(left)) \
+                    and _WINDOW_START.search(_left(text, m.start(), start, 100)):
+                continue  # "có hiệu lực từ ngày X đến hết ngày Y", "từ ngày X đến trước ngày Y"
+            if cue == "before" and p.conditions.search(left):
+                continue
+        add("absolute", _absolute(text, m, years))
+    for m in _hits(p.period, text, start, end, p):
+        cue = _cue_of(m)
+        if not cell:
+            paren = _in_parens(text, m.start(), m.end())
+            if cue == "from" or (cue is None and not paren):
+                continue  # "dự kiến quý III/2026" counts: "expected" is a cue
+            if m.group("year"):
+                cue_text = (m.group("until") or m.group("within") or "").casefold()
+                if cue == "until" and "hết" not in cue_text:
+                    continue  # "đến năm 2030": a target horizon
+                if p.ranges.search(_left(text, m.start(), start, 25)):
+                    continue
+                if years.year and int(m.group("y")) > years.year + _HORIZON_YEARS:
+                    continue  # "vào năm 2050", "tầm nhìn 2045": a national horizon, not a deadline
+            if cue == "before" and p.conditions.search(_left(text, m.start(), start)):
+                continue
+        add("period", _period(text, m, years))
+    if cell:
+        m = p.cell_year.fullmatch(text, start, end)
+        if m:
+            add("period", _cell_year(text, m, years, start, end))
+    for m in _hits(p.recurring, text, start, end, p):
+        e = _recurring(text, m, p)
+        if not cell and not m.group("per") and len(e.frequencies) == 1 and _cue_of(m) != "label":
+            if not (clause_initial(text, m.start(), start) or _REPORTING.search(_left(text, m.start(), start, 30))):
+                continue
+        add("recurring", e)
+    for m in _hits(p.bare_periodic, text, start, end, p):
+        if cell or _cue_of(m) == "label":
+            add("periodic", _expr(text, _raw_start(m), m.end(), kind="recurring", value="periodic",
+                                  cue=_cue_of(m), bare_periodic=True))
+    for m in _hits(p.continuous, text, start, end, p):
+        if not cell and _cue_of(m) != "label":
+            if not (clause_initial(text, m.start(), start) and _followed_by_verb(text, m.end(), end)):
+                continue
+        add("continuous", _expr(text, _raw_start(m), m.end(), kind="continuous", value="continuous",
+                                cue=_cue_of(m)))
+    for pat, entry in p.vague:
+        for m in _hits(pat, text, start, end, p):
+            if entry.get("cell_only") and not cell and _cue_of(m) != "label":
+                continue
+            y = m.groupdict().get("year")
+            value = entry["value"].format(year=y or years.year or "")
+            add("vague", _expr(text, _raw_start(m), m.end(), kind="vague", value=value.lstrip("-"),
+                               cue=_cue_of(m), explicit_year=bool(y)))
+    return _annual_days(text, [e for e in _resolve_overlaps(cands) if e.kind != "_blocked"])
+
+
+_CLAUSE_BREAK = regex.compile(r"[;.]\s|[;\n]")
+
+
+def _annual_days(text: str, exprs: list[TimeExpr]) -> list[TimeExpr]:
+    """"Định kỳ hằng năm (trước ngày 15 tháng 12) báo cáo ...": a year-less day in the clause
+    of a yearly schedule is a yearly rule ("annual:12-15"), not a date in the plan year; the
+    bare "hằng năm" is absorbed into it."""
+    yearly = [x for x in exprs if x.kind == "recurring" and x.frequencies == ("annual",) and ":" not in x.value]
+    if not yearly:
+        return exprs
+    drop: set[int] = set()
+    out = []
+    for x in exprs:
+        if x.kind == "absolute" and not x.explicit_year and x.value.count("-") >= 2:
+            r = next((y for y in yearly if _same_clause(text, x, y)), None)
+            if r is not None:
+                mm, dd = x.value[-5:-3], x.value[-2:]
+                if mm.isdigit() and dd.isdigit():
+                    drop.add(id(r))
+                    x = replace(x, kind="recurring", value=f"annual:{mm}-{dd}", date=None,
+                                recurrence=f"FREQ=YEARLY;BYMONTH={int(mm)};BYMONTHDAY={int(dd)}",
+                                frequencies=("annual",))
+        out.append(x)
+    return [x for x in out if id(x) not in drop]
+
+
+def _same_clause(text: str, a: TimeExpr, b: TimeExpr) -> bool:
+    lo, hi = (a.end, b.start) if a.end <= b.start else (b.end, a.start)
+    return hi - lo <= 120 and not _CLAUSE_BREAK.search(text, lo, hi)
+
+
+def _day_range(text: str, m: regex.Match, years: YearContext) -> TimeExpr | None:
+    d1, m1, d2, m2 = (int(m.group(g)) for g in ("d1", "m1", "d2", "m2"))
+    if not (1 <= m1 <= 12 and 1 <= m2 <= 12):
+        return None
+    y2 = years.resolve(m2, d2, explicit=int(m.group("y2")) if m.group("y2") else None)
+    y1 = int(m.group("y1")) if m.group("y1") else (y2 - 1 if y2 and (m1, d1) > (m2, d2) else y2)
+    a, b = safe_date(y1, m1, d1), safe_date(y2, m2, d2)
+    value = f"{day_value(y1, m1, d1)}/{day_value(y2, m2, d2)}"
+    return _expr(text, _raw_start(m), m.end(), kind="period", value=value, period_start=a, period_end=b,
+                 cue="from", explicit_year=bool(m.group("y2")))
+
+
+def _month_range(text: str, m: regex.Match, years: YearContext) -> TimeExpr | None:
+    m1, m2 = int(m.group("m1")), int(m.group("m2"))
+    if not (1 <= m1 <= 12 and 1 <= m2 <= 12):
+        return None
+    y2 = int(m.group("y2")) if m.group("y2") else years.year
+    y1 = int(m.group("y1")) if m.group("y1") else (y2 - 1 if y2 and m1 > m2 else y2)
+    value, ps, pe = months_value(y1, [m1, m2], y_last=y2)
+    return _expr(text, _raw_start(m), m.end(), kind="period", value=value, period_start=ps, period_end=pe,
+                 cue="from", explicit_year=bool(m.group("y2")))
+
+
+def _year_range(text: str, m) -> TimeExpr | None:
+    y1, y2 = int(m.group("y1")), int(m.group("y2"))
+    if y2 < y1:
+        return None
+    return _expr(text, _raw_start(m), m.end(), kind="period", value=f"{y1}/{y2}",
+                 period_start=year_window(y1)[0], period_end=year_window(y2)[1], cue="from", explicit_year=True)
+
+
+def _cell_year(text: str, m: regex.Match, years: YearContext, start: int, end: int) -> TimeExpr | None:
+    if m.group("this"):
+        y = years.year
+        if not y:
+            return None
+        ps, pe = year_window(y)
+        s = m.start("this")
+        return _expr(text, s, m.end("this"), kind="period", value=str(y), period_start=ps, period_end=pe)
+    y1 = int(m.group("y"))
+    y2 = int(m.group("y2")) if m.group("y2") else y1
+    if y2 < y1:
+        return None
+    s = start + len(text[start:end]) - len(text[start:end].lstrip())
+    e = start + len(text[start:end].rstrip())
+    return _expr(text, s, e, kind="period", value=str(y1) if y1 == y2 else f"{y1}/{y2}",
+                 period_start=year_window(y1)[0], period_end=year_window(y2)[1], explicit_year=True)
+
+
+def _resolve_overlaps(cands: list[tuple[int, TimeExpr]]) -> list[TimeExpr]:
+    cands.sort(key=lambda c: (-(c[1].end - c[1].start), c[0], c[1].start))
+    taken: list[TimeExpr] = []
+    for _, e in cands:
+        if all(e.end <= t.start or e.start >= t.end for t in taken):
+            taken.append(e)
+    taken.sort(key=lambda e: e.start)
+    return taken
+
+
+def frequencies_in(text: str, start: int = 0, end: int | None = None) -> tuple[str, ...]:
+    """Frequencies a text states ("định kỳ 6 tháng, năm" -> semiannual, annual); used to fill
+    a bare "Định kỳ" time cell from its task.
+
+    >>> frequencies_in("Báo cáo ... định kỳ 6 tháng, năm và theo yêu cầu")
+    ('semiannual', 'annual')
+    """
+    end = len(text) if end is None else end
+    out: list[str] = []
+    for m in _patterns().recurring.finditer(text, start, end):
+        out += [f for f in _recurring(text, m, _patterns()).frequencies if f not in out]
+    return tuple(out)
+
+
+def report_type_before(text: str, start: int, pos: int) -> str | None:
+    """The report type named closest before ``pos`` in ``text[start:pos]`` ("báo cáo năm" ...).
+
+    >>> report_type_before("Báo cáo quý: ", 0, 13), report_type_before("6 tháng đầu năm ", 0, 16)
+    ('quarterly', 'semiannual')
+    """
+    best: tuple[int, str] | None = None
+    for pat, value in _patterns().report_types:
+        for m in pat.finditer(text, start, pos):
+            if best is None or m.end() > best[0]:
+                best = (m.end(), value)
+    return best[1] if best else None
