@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import pyarrow as pa
 
-SCHEMA_VERSION = "1.0"
+SCHEMA_VERSION = "1.1"
 
 _str = pa.string()
 _i32 = pa.int32()
@@ -83,6 +83,7 @@ CITATIONS = pa.schema([
     ("name", _str),  # normalised name for named instruments (number is null)
     ("grammar", _str),  # normative / administrative / party / named
     ("province", _str),  # the citing document's province (denormalised for queries)
+    ("scope", _str),  # the instrument's: "national", a province, or "province/commune"
 ])
 
 INSTRUMENTS = pa.schema([
@@ -133,6 +134,7 @@ ASSIGNMENTS = pa.schema([
     ("start", _i64),
     ("end", _i64),
     ("province", _str),
+    ("unit_key", _str),  # comparison key: abbreviations expanded, case folded, "tỉnh"/"xã" resolved
 ])
 
 DEADLINE_AUDIT = pa.schema([
@@ -164,7 +166,7 @@ def schema_for(table: str) -> pa.Schema:
     """The schema of an output table, with the schema version in its metadata.
 
     >>> schema_for("sections").metadata[b"vnplan.schema_version"]
-    b'1.0'
+    b'1.1'
     """
     return TABLES[table].with_metadata({
         b"vnplan.schema_version": SCHEMA_VERSION.encode(),
