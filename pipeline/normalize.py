@@ -42,9 +42,10 @@ _OLD_TONE = {  # old-style tone on the second vowel of open oa/oe/uy -> on the f
 _OLD_TONE.update({k.upper(): v.upper() for k, v in list(_OLD_TONE.items())})
 _OLD_TONE.update({k[0].upper() + k[1]: v[0].upper() + v[1] for k, v in list(_OLD_TONE.items()) if k.islower()})
 
-_DASHES = "\u2010\u2011\u2012\u2013\u2014\u2015\u2212\ufe58\ufe63\uff0d"
+# U+0002 is how some PDF producers write the hyphen at a line break ("635/KH\x02UBND").
+_DASHES = "\u2010\u2011\u2012\u2013\u2014\u2015\u2212\ufe58\ufe63\uff0d\u0002"
 _SPACES = "\u00a0\u2000\u2001\u2002\u2003\u2004\u2005\u2006\u2007\u2008\u2009\u200a\u202f\u205f\u3000\t\v"
-_DELETE = "\u200b\u200c\u200d\u2060\ufeff\u00ad\u0002\u0000"
+_DELETE = "\u200b\u200c\u200d\u2060\ufeff\u00ad\u0000"
 
 _CHAR_RE = regex.compile(
     r"(?P<crlf>\r\n?)"
@@ -158,7 +159,7 @@ _BLOCK_START_RE = regex.compile(
       | [a-zđ][.)]\s                                # a) b. — lettered items
       | [-+•*●○■□◦▪]\s?(?=[\p{Lu}\d"“(])           # bullets (a "- xã hội" wrap is not one)
       | Điều\s+\d+                                 # articles
-      | (?:Nơi\s+nhận|KT\.|TM\.|TL\.|TUQ\.|Q\.\s|PHỤ\s+LỤC|Phụ\s+lục\b)
+      | (?:Nơi\s+nhận|KT\.|TM\.|TL\.|TUQ\.|Q\.\s|PHỤ\s+LỤC)
       | \(Kèm|\(kèm
       | V/v\b | Số\s*:                               # letterhead lines
       | \p{Lu}[^,\n]{1,40},\s*ngày\s                 # "Hà Nội, ngày 20 tháng 11 năm 2025"
@@ -169,6 +170,9 @@ _BLOCK_START_RE = regex.compile(
 # where a new paragraph starts "Chủ động phối hợp …".
 _PROPER_NOUN_START_RE = regex.compile(r"^\p{Lu}\p{Ll}*\s+\p{Lu}\p{Ll}*(?:\s+\p{Lu}\p{Ll}*)*\s+\p{Ll}")
 _LIST_MARKER_START_RE = regex.compile(r"^(?:[IVXL]{1,6}|\d{1,3}(?:\.\d{1,3})*|[a-zđA-ZĐ])\s?[.)]\s|^[-+•]\s")
+# Function words a Vietnamese sentence or heading never ends on.
+_OPEN_END_RE = regex.compile(
+    r"(?<!\S)(?:tại|của|và|với|theo|về|các|những|cho|trong|đến|từ|do|bởi|được|là|thì|mà|hoặc|nếu|để|số)$")
 _DASH_LOWER_RE = regex.compile(r"^-\s*\p{Ll}")  # "chính trị⏎- xã hội": a compound, not a bullet
 _LOWER_ITEM_RE = regex.compile(r"^[a-zđ][.)]\s")
 _ORDINAL_ONLY_RE = regex.compile(r"^(?:[IVXL]{1,6}|\d{1,2}(?:\.\d{1,2})*|[A-ZĐa-zđ])\s?[.)]$")
@@ -499,6 +503,9 @@ def _clean_piece(s: str) -> str:
 def _parse_table_blocks(text: str, lines: list[_Line]) -> list[tuple[int, int, list[_Row]]]:
     """Group table lines into logical tables (continuations across pages merged).
 
+    A row directly above a ``|---|`` line is a header. In one logical table the first
+    header is kept; a later header that repeats it (or is empty) is the page break's
+    reprint and is dropped; a row whose first cell is empty continues the row above.
     Returns (first_line_idx, last_line_idx, rows); rows hold cell fragments.
     """
     tables: list[tuple[int, int, list[_Row]]] = []
@@ -513,46 +520,50 @@ def _parse_table_blocks(text: str, lines: list[_Line]) -> list[tuple[int, int, l
             block.append(lines[j])
             j += 1
         rows = []
-        has_sep = any(_TABLE_SEP_RE.match(ln.text) for ln in block)
         for k, ln in enumerate(block):
             if _TABLE_SEP_RE.match(ln.text):
                 continue
             cells = [_Cell([(a, b)]) for a, b in _split_cells(text, ln)]
-            is_header = has_sep and k == 0
+            is_header = k + 1 < len(block) and bool(_TABLE_SEP_RE.match(block[k + 1].text))
             rows.append(_Row(cells, is_header))
         if not rows:  # only separator lines: nothing to keep
             for ln in block:
                 ln.kind = "drop"
             i = j
             continue
-        ncols = max((len(r.cells) for r in rows), default=0)
+        ncols = max(len(r.cells) for r in rows)
         # Continuation of the previous table? Only blank lines / page breaks between.
         prev = tables[-1] if tables else None
         if prev is not None and all(lines[k].kind in ("blank", "drop", "footnote") for k in range(prev[1] + 1, i)) \
                 and max((len(r.cells) for r in prev[2]), default=-1) == ncols:
             merged = prev[2]
-            first_header = next((r for r in merged if r.is_header), None)
-            for r in rows:
-                if r.is_header and (all(c.is_empty(text) for c in r.cells) or (
-                        first_header is not None and _row_text(text, r) == _row_text(text, first_header))):
-                    continue  # repeated or empty header of a continued table
-                r.is_header = False
-                if r.cells and r.cells[0].is_empty(text) and merged and not merged[-1].is_header:
-                    _merge_into(text, merged[-1], r)
-                else:
-                    merged.append(r)
             tables[-1] = (prev[0], j - 1, merged)
         else:
             merged = []
-            for r in rows:
-                if r.cells and r.cells[0].is_empty(text) and merged and not merged[-1].is_header \
-                        and not r.is_header and not all(c.is_empty(text) for c in r.cells):
-                    _merge_into(text, merged[-1], r)
-                else:
-                    merged.append(r)
             tables.append((i, j - 1, merged))
+        _add_rows(text, merged, rows)
         i = j
     return tables
+
+
+def _add_rows(text: str, merged: list[_Row], rows: list[_Row]) -> None:
+    first_header = next((r for r in merged if r.is_header), None)
+    for r in rows:
+        empty = all(c.is_empty(text) for c in r.cells)
+        if r.is_header:
+            if first_header is None and not empty and not merged:
+                merged.append(r)
+                first_header = r
+                continue
+            if empty or (first_header is not None and _row_text(text, r) == _row_text(text, first_header)):
+                continue  # the header reprinted after a page break
+            r.is_header = False
+        if empty:
+            continue
+        if r.cells and r.cells[0].is_empty(text) and merged and not merged[-1].is_header:
+            _merge_into(text, merged[-1], r)
+        else:
+            merged.append(r)
 
 
 def _row_text(text: str, r: _Row) -> list[str]:
@@ -622,6 +633,8 @@ def _joins(prev: str, nxt: str, width: float) -> str | None:
         return None
     # An uppercase start after an unfinished line: a wrapped proper noun, unless the
     # previous line is clearly short (a heading or title line that ended by itself).
+    if _OPEN_END_RE.search(p):
+        return " "  # a line cannot end on "tại", "của", "và" …: the sentence goes on
     p_caps, q_caps = _is_caps(p), _is_caps(q)
     if not p_caps and not q_caps and _PROPER_NOUN_START_RE.match(q) and not _LIST_MARKER_START_RE.match(p):
         return " "  # "Ủy ban Mặt trận Tổ quốc⏎Việt Nam thành phố": a name wrapped mid-way

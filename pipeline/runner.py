@@ -15,7 +15,7 @@ from pathlib import Path
 from . import __version__
 from .document import Document, RawDocument, doc_id_for
 from .extract import extract_all
-from .ingest import IngestError, read
+from .ingest import IngestError, read, read_bytes
 from .normalize import normalize
 from .schema import SCHEMA_VERSION
 from .segment import segment
@@ -54,7 +54,8 @@ def process_raw(raw: RawDocument) -> DocumentResult:
     meta = doc.metadata
     row = _documents_row(
         doc.doc_id, raw.source_path, raw.source_sha256, raw.source_format,
-        warnings=list(raw.warnings) + list(doc.warnings), n_pages=raw.n_pages, n_chars=len(doc.text),
+        # normalize already carries raw.warnings over into doc.warnings
+        warnings=list(doc.warnings), n_pages=raw.n_pages, n_chars=len(doc.text),
         ocr_confidence=raw.ocr_confidence, **(meta.to_row() if meta is not None else {}),
     )
     row["seconds"] = round(time.perf_counter() - t0, 4)
@@ -71,14 +72,16 @@ def failed_result(source_path: str, error: str, sha: str | None = None, fmt: str
     return DocumentResult(doc_id, "failed", {"documents": [row]}, None, error)
 
 
-def process_file(path: str | Path) -> DocumentResult:
+def process_file(path: str | Path, timeout: float | None = None) -> DocumentResult:
     """Process one file; bad input gives a ``failed`` result, never an exception.
+
+    ``timeout`` (seconds, default: ingest's) bounds the reading: OCR stops starting pages.
 
     >>> r = process_file("/nonexistent.txt"); (r.status, r.error)
     ('failed', 'file not found: /nonexistent.txt')
     """
     try:
-        raw = read(path)
+        raw = read(path, timeout=timeout)
     except IngestError as e:
         return failed_result(str(path), str(e))
     except Exception as e:  # a reader bug must not stop a batch either
@@ -88,6 +91,32 @@ def process_file(path: str | Path) -> DocumentResult:
     except Exception as e:
         tb = traceback.format_exc(limit=3)
         return failed_result(str(path), f"internal error: {type(e).__name__}: {e}\n{tb}",
+                             raw.source_sha256, raw.source_format)
+
+
+def process_bytes(data: bytes, source_path: str, timeout: float | None = None) -> DocumentResult:
+    """Process a file's content that is not on disk (an archive member) under a virtual path.
+
+    ``source_path`` (``plans.zip!/2026/kh.txt``) is what the rows record, and its
+    extension breaks ties for plain text; the hash is the content's, as for a file.
+    ``timeout`` (seconds) bounds the reading, as for ``process_file``.
+
+    >>> r = process_bytes("KẾ HOẠCH\\nNăm 2026\\n".encode(), "plans.zip!/kh.txt")
+    >>> r.status, r.tables["documents"][0]["source_path"]
+    ('ok', 'plans.zip!/kh.txt')
+    """
+    sha = hashlib.sha256(data).hexdigest()
+    try:
+        raw = read_bytes(data, source_path, timeout=timeout)
+    except IngestError as e:
+        return failed_result(source_path, str(e), sha)
+    except Exception as e:  # a reader bug must not stop a batch either
+        return failed_result(source_path, f"ingest error: {type(e).__name__}: {e}", sha)
+    try:
+        return process_raw(raw)
+    except Exception as e:
+        tb = traceback.format_exc(limit=3)
+        return failed_result(source_path, f"internal error: {type(e).__name__}: {e}\n{tb}",
                              raw.source_sha256, raw.source_format)
 
 

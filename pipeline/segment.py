@@ -39,6 +39,7 @@ _HEADING_RES: list[tuple[str, regex.Pattern]] = [
 _ANY_HEADING_RE = regex.compile("|".join(f"(?:{rx.pattern})" for _, rx in _HEADING_RES))
 _RANK = {"part": 0, "roman": 1, "article": 1, "appendix": 1, "attachment": 1, "upper_letter": 1.5,
          "arabic": 2, "arabic2": 3, "arabic3": 4, "lower_letter": 5, "bullet": 6, "plus": 7}
+_BARE_APPENDIX_RE = regex.compile(r"^Phụ\s+lục(?:\s+(?:số\s+)?(?:[IVXLC]+|\d+|[A-Z]))?\s*[.:]?$")
 _ATTACHMENT_RE = regex.compile(
     r"^(?:KẾ HOẠCH|QUY CHẾ|QUY ĐỊNH|CHƯƠNG TRÌNH|ĐỀ ÁN|HƯỚNG DẪN|ĐIỀU LỆ)(?:\s+HÀNH ĐỘNG)?\s*$")
 # Small patterns used below, compiled once (the hot path runs them per line).
@@ -173,7 +174,8 @@ def find_items(doc: Document) -> list[_Item]:
                 expected_roman = val + 1 if kind == "roman" else expected_roman
                 heading = m.group(2)
             elif kind == "appendix":
-                if not (line.isupper() or len(line) < 60):
+                # "PHỤ LỤC …" or a bare "Phụ lục II"; "Phụ lục kèm theo)." ends a sentence
+                if not (line.isupper() or _BARE_APPENDIX_RE.match(line)):
                     continue
                 heading = line
             elif kind == "part":

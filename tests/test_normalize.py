@@ -19,7 +19,8 @@ def norm(text: str) -> str:
     ("QÐ-UBND, Ðảng, ðồng", "QĐ-UBND, Đảng, đồng"),  # U+00D0/U+00F0 look-alikes
     ("kinh tế – xã hội — an ninh", "kinh tế - xã hội - an ninh"),
     ("a\u00a0b\u2009c\td", "a b c d"),
-    ("so\u00adft hy\u200bphen\u0002", "soft hyphen"),
+    ("so\u00adft hy\u200bphen", "soft hyphen"),
+    ("635/KH\u0002UBND", "635/KH-UBND"),  # a PDF producer's line-break hyphen
     ("nghi\u0323 quyê\u0301t", "nghị quyết"),  # decomposed (NFD) input composed
     ("ho\u0061\u0301", "hóa"),  # decomposed old tone style
     ("dòng 1\r\ndòng 2", "dòng 1\ndòng 2"),
@@ -192,3 +193,27 @@ def test_numbered_list_after_an_open_line_is_not_a_footnote():
 ])
 def test_more_joining_rules(raw, expected):
     assert norm(raw) == expected
+
+
+@pytest.mark.parametrize("pages, rows", [
+    # the header reprinted on the next page, then a continuation row
+    (["| STT | Nội dung |\n|---|---|\n| 2 | Việc hai |", "| STT | Nội dung |\n|---|---|\n|  | tiếp theo |"],
+     [["2", "Việc hai tiếp theo"]]),
+    # an empty reprinted header
+    (["| STT | Nội dung |\n|---|---|\n| 2 | Việc hai |", "|  |  |\n|---|---|\n|  | tiếp theo |\n| 3 | Việc ba |"],
+     [["2", "Việc hai tiếp theo"], ["3", "Việc ba"]]),
+])
+def test_table_continued_over_a_page_break_without_blank_lines(pages, rows):
+    from pipeline.document import Page
+    raw = RawDocument("<t>", "pdf", [Page(k + 1, t) for k, t in enumerate(pages)], "0" * 64)
+    d = normalize(raw)
+    assert len(d.tables) == 1 and d.tables[0].header == ["STT", "Nội dung"]
+    assert [[c.text for c in r.cells] for r in d.tables[0].rows] == rows
+
+
+def test_phu_luc_inside_a_sentence_is_no_appendix():
+    from pipeline.segment import segment
+    d = segment(normalize(RawDocument.from_text(
+        "Điều 1. Ban hành danh mục (chi tiết tại\nPhụ lục kèm theo).\nĐiều 2. Hiệu lực.")))
+    assert "(chi tiết tại Phụ lục kèm theo)." in d.text
+    assert [s.label for s in d.sections] == ["article", "article"]
