@@ -13,6 +13,10 @@ PY=${PYTHON:-python3}
 apt_pkgs=()
 command -v tesseract >/dev/null 2>&1 || apt_pkgs+=(tesseract-ocr)
 if ! tesseract --list-langs 2>/dev/null | grep -qx vie; then apt_pkgs+=(tesseract-ocr-vie); fi
+# a font with Vietnamese glyphs for the PDF/image fixtures the ingest tests generate
+[ -f /usr/share/fonts/truetype/dejavu/DejaVuSerif.ttf ] || apt_pkgs+=(fonts-dejavu-core)
+# headless browser for the HTML report test (tests/test_report_browser.py)
+command -v chromium >/dev/null 2>&1 || apt_pkgs+=(chromium)
 for extra in ${VNPLAN_EXTRA_APT:-}; do apt_pkgs+=("$extra"); done
 if [ ${#apt_pkgs[@]} -gt 0 ]; then
   if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then

@@ -1,43 +1,71 @@
 """Ingest: a file on disk -> ``RawDocument`` (pages of raw text + tables).
 
-Readers are chosen by content first (magic bytes) and by extension second, so a
-mislabelled file still reaches the right reader. Every reader raises ``IngestError``
-with a message a user can act on; the runner turns it into a ``failed`` row.
+Readers are chosen by content first (``sniff``: magic bytes) and by extension second, so a
+mislabelled file still reaches the right reader (with a warning saying so). Every reader
+raises ``IngestError`` with a message a user can act on; the runner turns it into a
+``failed`` row. A document readable in part comes back with ``warnings``.
+
+======================  =====================================  ==================
+content                 reader                                 ``source_format``
+======================  =====================================  ==================
+text (.txt, .md)        ``text``: UTF-8/16, TCVN3, VNI, 1258    txt, md
+PDF with a text layer   ``pdf``: PDFium, ruled tables           pdf
+PDF pages without text  ``ocr``: Tesseract ``vie``              pdf_ocr
+PNG, JPEG, TIFF, ...    ``ocr``                                 image_ocr
+.docx                   ``docx``: body, text boxes, tables ...  docx
+.doc, .rtf, .odt        LibreOffice -> ``docx``                 doc (rtf, odt)
+HTML (also as .doc)     ``html``                                html
+======================  =====================================  ==================
+
+``read(path, timeout=...)`` bounds the time spent on one document: OCR stops starting
+pages when it runs out and the pages read so far come back with a warning.
 """
 
 from __future__ import annotations
 
 import hashlib
+import os
 from pathlib import Path
 
 from ..document import Page, RawDocument
+from .errors import Deadline, IngestError
+from .sniff import READABLE, describe, sniff
+from .text import decode_text, read_text
+
+__all__ = ["IngestError", "RawDocument", "Page", "read", "read_bytes", "decode_text", "DEFAULT_TIMEOUT",
+           "SUPPORTED_SUFFIXES"]
+
+# What a directory walk should pick up (pipeline.inputs reads this list).
+SUPPORTED_SUFFIXES = frozenset({
+    ".txt", ".text", ".md", ".markdown", ".pdf", ".docx", ".doc", ".odt", ".rtf", ".html", ".htm",
+    ".png", ".jpg", ".jpeg", ".tif", ".tiff", ".gif", ".bmp", ".webp",
+})
 
 
-class IngestError(Exception):
-    """A file that cannot be read; the message says why, for the ``error`` column."""
-
-
-TEXT_SUFFIXES = {".txt", ".md", ".markdown", ".text"}
-
-
-def decode_text(data: bytes) -> str:
-    """Decode bytes of a text file: UTF-8 (with or without BOM), UTF-16 with BOM.
-
-    >>> decode_text("Kế hoạch".encode("utf-8"))
-    'Kế hoạch'
-    """
-    if data.startswith(b"\xef\xbb\xbf"):
-        return data[3:].decode("utf-8")
-    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
-        return data.decode("utf-16")
+def _env_seconds(name: str) -> float | None:
     try:
-        return data.decode("utf-8")
-    except UnicodeDecodeError as e:
-        raise IngestError(f"not UTF-8 text (byte {e.start}: {data[e.start:e.start + 4]!r})") from None
+        value = float(os.environ.get(name, "") or 0)
+    except ValueError:
+        return None
+    return value if value > 0 else None
 
 
-def read(path: str | Path) -> RawDocument:
+# Seconds per document when the caller gives none (VNPLAN_INGEST_TIMEOUT; unset or 0: no limit).
+DEFAULT_TIMEOUT: float | None = _env_seconds("VNPLAN_INGEST_TIMEOUT")
+
+# What each extension claims to be, to warn about mislabelled files.
+_CLAIMS = {
+    ".pdf": "pdf", ".docx": "docx", ".doc": "doc", ".rtf": "rtf", ".odt": "odt", ".html": "html", ".htm": "html",
+    ".png": "image", ".jpg": "image", ".jpeg": "image", ".tif": "image", ".tiff": "image", ".gif": "image",
+    ".bmp": "image", ".webp": "image", ".txt": "text", ".md": "text", ".markdown": "text", ".text": "text",
+}
+
+
+def read(path: str | Path, timeout: float | None = None, ocr: bool = True) -> RawDocument:
     """Read one file into a ``RawDocument``.
+
+    ``timeout`` (seconds, default ``DEFAULT_TIMEOUT``) bounds the work on this document;
+    ``ocr=False`` leaves pages without a text layer empty (with a warning).
 
     >>> import tempfile, os
     >>> p = os.path.join(tempfile.mkdtemp(), "a.txt"); _ = open(p, "w").write("KẾ HOẠCH")
@@ -53,14 +81,56 @@ def read(path: str | Path) -> RawDocument:
         raise IngestError(f"is a directory: {path}") from None
     except PermissionError:
         raise IngestError(f"permission denied: {path}") from None
+    except OSError as e:
+        raise IngestError(f"cannot read {path}: {e.strerror or e}") from None
+    return read_bytes(data, str(path), timeout=timeout, ocr=ocr)
+
+
+def read_bytes(data: bytes, path: str, timeout: float | None = None, ocr: bool = True) -> RawDocument:
+    """Read a file's content; ``path`` names it (its extension breaks ties for plain text).
+
+    >>> read_bytes("KẾ HOẠCH".encode(), "x.md").source_format
+    'md'
+    >>> read_bytes(b"", "x.pdf")
+    Traceback (most recent call last):
+    ...
+    pipeline.ingest.errors.IngestError: empty file
+    """
+    deadline = Deadline(DEFAULT_TIMEOUT if timeout is None else timeout)
+    suffix = Path(path).suffix.lower()
+    kind = sniff(data)
+    if kind == "zip" and suffix == ".docx":
+        kind = "docx"  # the docx reader says what is missing
+    if kind == "empty":
+        raise IngestError("empty file" if not data else "empty file (whitespace only)")
+    if kind not in READABLE:
+        raise IngestError(f"unsupported file type: the content is {describe(kind)}"
+                          + (f" (named {suffix})" if suffix else ""))
     sha = hashlib.sha256(data).hexdigest()
-    suffix = path.suffix.lower()
-    if suffix in TEXT_SUFFIXES or suffix == "":
-        if not data.strip():
-            raise IngestError("empty file")
-        if b"\x00" in data[:4096] and not data.startswith((b"\xff\xfe", b"\xfe\xff")):
-            raise IngestError("binary content in a text file")
-        text = decode_text(data)
-        fmt = "md" if suffix in (".md", ".markdown") else "txt"
-        return RawDocument(source_path=str(path), source_format=fmt, pages=[Page(1, text)], source_sha256=sha)
-    raise IngestError(f"unsupported file type {suffix!r}")
+    raw = _dispatch(kind, data, path, sha, suffix, deadline, ocr)
+    claimed = _CLAIMS.get(suffix)
+    if claimed and claimed != kind and not (claimed == "doc" and kind in ("docx", "rtf", "html")):
+        raw.warnings.insert(0, f"file named {suffix} is {describe(kind)}; read as such")
+    return raw
+
+
+def _dispatch(kind: str, data: bytes, path: str, sha: str, suffix: str, deadline: Deadline, ocr: bool
+              ) -> RawDocument:
+    if kind == "text":
+        return read_text(data, path, sha, "md" if suffix in (".md", ".markdown") else "txt")
+    if kind == "pdf":
+        from .pdf import read_pdf
+        return read_pdf(data, path, sha, deadline, use_ocr=ocr)
+    if kind == "image":
+        from .images import read_image
+        return read_image(data, path, sha, deadline, use_ocr=ocr)
+    if kind == "docx":
+        from .docx import read_docx
+        return read_docx(data, path, sha)
+    if kind in ("doc", "rtf", "odt"):
+        from .docx import read_via_libreoffice
+        return read_via_libreoffice(data, path, sha, kind, deadline)
+    if kind == "html":
+        from .html import read_html
+        return read_html(data, path, sha)
+    raise IngestError(f"unsupported file type: {describe(kind)}")  # pragma: no cover (READABLE guards)
