@@ -60,7 +60,7 @@ _DATE_LINE_RE = regex.compile(
     r"\s*(?:năm|/)\s*(?P<y>\d{4})")
 _PROMULGATE_RE = regex.compile(
     r"(?:^|(?<=[;:.]\s?)|\n)\s*(?P<issuer>[^;:.\n]{3,140}?)\s+(?:ban hành|xây dựng|triển khai|thống nhất ban hành)\s+"
-    r"(?:Kế hoạch|Chương trình|Quy chế|Đề án|Hướng dẫn|Phương án)", regex.M)
+    r"(?P<type>Kế hoạch|Chương trình|Quy chế|Đề án|Hướng dẫn|Phương án)(?P<rest>[^\n]*)", regex.M)
 _ISSUER_HEAD_RE = regex.compile(
     r"(?:Ủy ban nhân dân|UBND|Hội đồng nhân dân|HĐND|Văn phòng|Sở|Ban|Phòng|Bộ|Chính phủ|Thủ tướng|Tỉnh ủy|Thành ủy|"
     r"Đảng ủy|Ban Thường vụ|Ban Chấp hành|Cục|Tổng cục|Trung tâm|Công an|Bộ Chỉ huy|Mặt trận|Ủy ban|Thanh tra|"
@@ -261,7 +261,9 @@ def extract_metadata(doc) -> Metadata:
         p = province_of_name(date_place)
         if p:
             votes[p] += 4
-    issuer_raw, issuer_span = _promulgation_issuer(text, head_end)
+    issuer_raw, issuer_span, clause = _promulgation_issuer(text, head_end)
+    if clause is not None:
+        _from_clause(md, text, clause)
     if issuer_raw is None:
         issuer_raw, issuer_span = _letterhead_issuer(text, head_end)
     if issuer_raw:
@@ -328,9 +330,25 @@ def _title_after(text: str, pos: int, limit: int) -> tuple[str | None, tuple[int
     return title or None, (a, z)
 
 
+def _from_clause(md: Metadata, text: str, clause) -> None:
+    """Fill type and title from "X ban hành Kế hoạch <title> …" when the document lost its
+    type line (a PDF whose first page is blank, a copy without letterhead): the title is
+    the document's first line if the clause repeats it."""
+    if md.doc_type is None:
+        md.doc_type = clause.group("type")
+        md.spans["doc_type"] = clause.span("type")
+    if md.title is None:
+        first = next(((a, z) for a, z in _line_spans(text, 0, clause.start()) if text[a:z].strip()), None)
+        if first is not None:
+            line = text[first[0]:first[1]].strip()
+            rest = _SPACES_RE.sub(" ", clause.group("rest")).lower()
+            if 10 <= len(line) <= 250 and _SPACES_RE.sub(" ", line).lower() in rest:
+                md.title, md.spans["title"] = line, first
+
+
 def _promulgation_issuer(text: str, head_end: int):
     # The clause closes the legal-basis paragraph: the last match in the preamble wins.
-    found = None, None
+    found = None, None, None
     for m in _PROMULGATE_RE.finditer(text, 0, min(len(text), head_end + 200)):
         cand = m.group("issuer").strip()
         cand_start = m.start("issuer") + (len(m.group("issuer")) - len(m.group("issuer").lstrip()))
@@ -345,7 +363,7 @@ def _promulgation_issuer(text: str, head_end: int):
         if len(issuer.split()) > 14 or before.endswith("của") or len(before) > 25:
             continue
         s = cand_start + h.start()
-        found = issuer, (s, s + len(issuer))
+        found = issuer, (s, s + len(issuer)), m
     return found
 
 

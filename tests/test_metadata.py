@@ -118,3 +118,19 @@ def test_place_mentions_need_a_place_word():
 def test_communes():
     assert {r["province"] for r in communes_named("Vĩnh Thủy", "xã")} == {"Quảng Trị"}
     assert communes_named("Ba Đình", "phường")[0]["province"] == "Hà Nội"
+
+
+def test_type_and_title_from_the_promulgation_clause_when_the_type_line_is_missing():
+    text = ("Thực hiện công tác dân vận năm 2026\n"
+            "Căn cứ Chỉ thị số 33/CT-TTg của Thủ tướng Chính phủ;\n"
+            "Ủy ban nhân dân tỉnh ban hành Kế hoạch thực hiện công tác dân vận năm 2026 như sau:\n"
+            "I. MỤC ĐÍCH\nNội dung.\n")
+    row = process_text(text).tables["documents"][0]
+    assert (row["doc_type"], row["title"]) == ("Kế hoạch", "Thực hiện công tác dân vận năm 2026")
+
+
+def test_no_title_invented_when_the_clause_does_not_repeat_the_first_line():
+    text = ("Căn cứ Luật Tổ chức chính quyền địa phương;\n"
+            "Ủy ban nhân dân tỉnh ban hành Kế hoạch phòng chống thiên tai như sau:\nI. MỤC ĐÍCH\nNội dung.\n")
+    row = process_text(text).tables["documents"][0]
+    assert (row["doc_type"], row["title"]) == ("Kế hoạch", None)
