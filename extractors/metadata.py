@@ -11,6 +11,7 @@ from __future__ import annotations
 import datetime as dt
 from collections import Counter
 from dataclasses import dataclass, field
+from difflib import SequenceMatcher
 from functools import lru_cache
 
 import regex
@@ -341,8 +342,11 @@ def _from_clause(md: Metadata, text: str, clause) -> None:
         first = next(((a, z) for a, z in _line_spans(text, 0, clause.start()) if text[a:z].strip()), None)
         if first is not None:
             line = text[first[0]:first[1]].strip()
-            rest = _SPACES_RE.sub(" ", clause.group("rest")).lower()
-            if 10 <= len(line) <= 250 and _SPACES_RE.sub(" ", line).lower() in rest:
+            rest = _SPACES_RE.sub(" ", clause.group("rest")).lower().strip()
+            flat = _SPACES_RE.sub(" ", line).lower()
+            # the clause repeats the title right after the type word; allow OCR slips
+            if 10 <= len(line) <= 250 and (flat in rest or SequenceMatcher(
+                    None, flat, rest[:len(flat)]).ratio() >= 0.9):
                 md.title, md.spans["title"] = line, first
 
 

@@ -114,6 +114,8 @@ class Footnote:
     number: str
     start: int
     end: int
+    # Where the page broke in the body text (used when the marker was lost, e.g. by OCR).
+    anchor: int | None = None
 
 
 @dataclass
@@ -205,9 +207,12 @@ class Document:
         if pos >= self.body_end:
             fn = next((f for f in self.footnotes if f.start - 8 <= pos <= f.end), None)
             ref = fn and next((r for r in self.footnote_refs if r.number == fn.number), None)
-            if ref is None:
+            if ref is not None:
+                pos = ref.start
+            elif fn is not None and fn.anchor is not None:
+                pos = fn.anchor
+            else:
                 return None
-            pos = ref.start
         best = None
         for s in self.sections:
             if s.start <= pos < s.end and (best is None or s.level >= best.level):

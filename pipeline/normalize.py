@@ -792,7 +792,7 @@ def normalize(raw: RawDocument) -> Document:
                     b.insert("" if sep == "" else " ", a)
                 emit_clean(a, z)
                 prev_text = chars[a:z]
-            out_footnotes.append(Footnote(str(blk.number), fs, b.length))
+            out_footnotes.append(Footnote(str(blk.number), fs, b.length, _anchor_of(b.points, blk.anchor, body_end)))
             b.insert("\n", blk.spans[-1][1])
 
     text = b.text()
@@ -806,6 +806,17 @@ def normalize(raw: RawDocument) -> Document:
         ocr_confidence=raw.ocr_confidence, warnings=list(raw.warnings),
     )
     return doc
+
+
+def _anchor_of(points: list[tuple[int, int]], src: int, body_end: int) -> int | None:
+    """Output position of the last body text emitted from before source position ``src``."""
+    best = None
+    for out, s in points:
+        if out >= body_end:
+            break
+        if s <= src:
+            best = out
+    return best
 
 
 def _dedupe_points(points: list[tuple[int, int]]) -> list[tuple[int, int]]:

@@ -217,3 +217,14 @@ def test_phu_luc_inside_a_sentence_is_no_appendix():
         "Điều 1. Ban hành danh mục (chi tiết tại\nPhụ lục kèm theo).\nĐiều 2. Hiệu lực.")))
     assert "(chi tiết tại Phụ lục kèm theo)." in d.text
     assert [s.label for s in d.sections] == ["article", "article"]
+
+
+def test_footnote_without_marker_belongs_where_the_page_broke():
+    from pipeline.segment import segment
+    raw = ("I. NHIỆM VỤ\n1. Tăng cường nắm tình hình trong các dự án trọng điểm của tỉnh, địa\n\n"
+           "1- Ủy ban nhân dân các xã trình Hội đồng nhân dân cùng cấp ban hành Nghị quyết.\n\n"
+           "phương; lĩnh vực đất đai.\nII. TỔ CHỨC THỰC HIỆN\nGiao Sở Nội vụ.\n")
+    d = segment(normalize(RawDocument.from_text(raw)))
+    fn = d.footnotes[0]
+    assert d.footnote_refs == [] and fn.anchor is not None
+    assert d.top_section_at(fn.start).label == "tasks"
