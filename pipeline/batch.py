@@ -1,79 +1,286 @@
-"""Batch runs: expand inputs, process every document, write the tables.
+"""Batch runs: inputs -> plan (what to skip) -> engine (process) -> batches (write) -> finalize.
 
-This is the simple sequential engine; see docs for the parallel/incremental one.
+``run(inputs, out)`` is the Python API of ``vnplan run``::
+
+    s = run(["data/samples"], "out", workers=2)
+    s.processed, s.failed, s.skipped         # (3, 0, 0)
+    run(["data/samples"], "out").skipped_reasons   # {'unchanged': 3}: nothing changed
+
+The stages, each in its own module:
+
+* ``pipeline.inputs`` expands files, directories, globs, path lists and archives into
+  ``Source``s, refusing unsafe ones (zip-slip, escaping symlinks, decompression bombs);
+* the planner here hashes each input in this process (a cheap stat/CRC ``key`` avoids
+  even that on an unchanged re-run) and skips documents already in OUT with the current
+  pipeline version, and repeats of a content already seen in this run;
+* an engine (``pipeline.engines``: local process pool, or Dask) runs
+  ``process_task`` on the rest, a bounded number at a time;
+* ``pipeline.write.BatchWriter`` buffers the rows per partition and commits batches
+  through ``pipeline.manifest.RunState``, which is what makes a run resumable after
+  ``kill -9`` and keeps a ``--force`` re-run free of duplicates;
+* ``pipeline.finalize.finalize(out)`` rebuilds the corpus-level tables, once, at the end.
 """
 
 from __future__ import annotations
 
-import glob
+import hashlib
 import os
 import sys
 import time
-from dataclasses import dataclass, field
+import warnings
+from contextlib import suppress
+from dataclasses import asdict, dataclass, field
+from functools import partial
 from pathlib import Path
 from typing import Iterable, Iterator
 
-from .runner import process_file
+from .document import doc_id_for
+from .engines import Task, make_engine
 from .finalize import finalize
-from .write import TableWriter
+from .inputs import (ArchiveLimits, InputError, Source, expand_inputs,  # noqa: F401 (expand_inputs: re-export)
+                     iter_sources, read_path_list)
+from .manifest import RunState
+from .progress import JsonLog, ProgressBar
+from .runner import PIPELINE_VERSION
+from .write import MiB, BatchWriter, parse_partition_by, rewrite_batch
 
-SUPPORTED_SUFFIXES = {".txt", ".md", ".markdown", ".pdf", ".docx", ".doc", ".png", ".jpg", ".jpeg", ".tif", ".tiff"}
+DEFAULT_TIMEOUT = 600.0  # seconds per document; OCR of a long scan fits, a hang does not
+DEFAULT_BATCH_DOCS = 1000
+DEFAULT_BUFFER_MB = 64  # rows held before the largest partition is written (Python memory, estimated)
+
+# Reasons whose detail names a kind of failure rather than one input.
+_DETAILED_REASONS = ("internal error", "ingest error", "worker died")
 
 
-def expand_inputs(inputs: Iterable[str]) -> Iterator[Path]:
-    """Files named, files under directories (recursive, sorted), and glob matches.
+def failure_reason(error: str | None) -> str:
+    """The group a failure is counted under in the summary.
 
-    A path that matches nothing is still yielded so it becomes a ``failed`` row.
+    >>> failure_reason("file not found: /a/b.txt")
+    'file not found'
+    >>> failure_reason("internal error: KeyError: 'x'\\nTraceback ...")
+    'internal error: KeyError'
+    >>> failure_reason("timeout after 30s (worker killed)")
+    'timeout after 30s (worker killed)'
     """
-    for item in inputs:
-        p = Path(item)
-        if p.is_dir():
-            for f in sorted(p.rglob("*")):
-                if f.is_file() and f.suffix.lower() in SUPPORTED_SUFFIXES:
-                    yield f
-        elif p.exists():
-            yield p
-        elif any(c in item for c in "*?["):
-            for m in sorted(glob.glob(item, recursive=True)):
-                if os.path.isfile(m):
-                    yield Path(m)
-        else:
-            yield p
+    first = (error or "unknown error").splitlines()[0]
+    head, sep, rest = first.partition(": ")
+    if head in _DETAILED_REASONS or head.startswith("task failed after"):
+        return f"{head}: {rest.split(':')[0]}" if sep else head
+    return head
 
 
 @dataclass
 class RunSummary:
+    """What a run did; ``line()`` and ``report()`` say it for people, ``to_dict()`` for logs."""
+
     processed: int = 0
     failed: int = 0
     skipped: int = 0
     seconds: float = 0.0
     errors: dict[str, int] = field(default_factory=dict)
+    skipped_reasons: dict[str, int] = field(default_factory=dict)
+    pages: int = 0
+    bytes: int = 0
+    total: int | None = None  # inputs found; known once the inputs are all expanded
+    batches: int = 0
+    rewritten: int = 0  # older batches rewritten or dropped because their documents were redone
+    cleaned: int = 0  # files of an interrupted run removed
+    finalize_seconds: float = 0.0  # rebuilding the corpus-level tables at the end
+    engine: str = ""
+
+    def fail(self, error: str | None) -> None:
+        self.failed += 1
+        reason = failure_reason(error)
+        self.errors[reason] = self.errors.get(reason, 0) + 1
+
+    def skip(self, reason: str) -> None:
+        self.skipped += 1
+        self.skipped_reasons[reason] = self.skipped_reasons.get(reason, 0) + 1
 
     def line(self) -> str:
+        """One line: ``3 processed, 0 failed, 0 skipped in 1.2s``."""
         return (f"{self.processed} processed, {self.failed} failed, {self.skipped} skipped "
                 f"in {self.seconds:.1f}s")
 
+    def report(self) -> str:
+        """The final summary a user reads: counts, rates, failures by reason.
 
-def run(inputs: Iterable[str], out: str | os.PathLike, progress: bool = False) -> RunSummary:
-    """Process every input and write the per-document tables under ``out``.
+        >>> s = RunSummary(processed=8, failed=2, skipped=1, seconds=2.0, bytes=4_000_000,
+        ...                errors={"timeout after 30s": 2}, skipped_reasons={"unchanged": 1})
+        >>> print(s.report())
+        8 processed, 2 failed, 1 skipped in 2.0s (5.0 docs/s, 2.0 MB/s)
+          failed: 2 x timeout after 30s
+          skipped: 1 x unchanged
+        """
+        worked = self.processed + self.failed
+        rate = f" ({worked / self.seconds:.1f} docs/s, {self.bytes / 1e6 / self.seconds:.1f} MB/s)" \
+            if self.seconds > 0 and worked else ""
+        lines = [self.line() + rate]
+        for reason, n in sorted(self.errors.items(), key=lambda kv: (-kv[1], kv[0])):
+            lines.append(f"  failed: {n} x {reason}")
+        for reason, n in sorted(self.skipped_reasons.items(), key=lambda kv: (-kv[1], kv[0])):
+            lines.append(f"  skipped: {n} x {reason}")
+        if self.cleaned:
+            lines.append(f"  resumed: removed {self.cleaned} files of an interrupted run")
+        return "\n".join(lines)
 
-    >>> import tempfile; s = run(["data/samples"], tempfile.mkdtemp())  # doctest: +SKIP
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+def _skippable(state: RunState, sha: str | None, force: bool, retry_failed: bool, key: str | None = None) -> bool:
+    if force:
+        return False
+    d = state.done(sha) if sha is not None else state.refused(key)
+    return d is not None and d.version == PIPELINE_VERSION and (d.status == "ok" or not retry_failed)
+
+
+def plan(sources: Iterable[Source], state: RunState, summary: RunSummary, log: JsonLog,
+         force: bool = False, retry_failed: bool = False, on_skip=None) -> Iterator[Task]:
+    """Tasks for the sources that need processing; skipped ones are counted in ``summary``.
+
+    Inputs are hashed here, in input order, so which of two identical files is kept
+    does not depend on which worker finishes first.
+    """
+    seen: set[str] = set()
+    n = 0
+
+    def skip(src: Source, reason: str, sha: str | None) -> None:
+        if sha is not None:  # remember where this content is now (a moved or touched file)
+            state.alias(doc_id_for(sha), sha, src.key, src.path, PIPELINE_VERSION)
+        summary.skip(reason)
+        log.emit("skipped", path=src.path, reason=reason, doc_id=sha[:16] if sha else None)
+        if on_skip:
+            on_skip()
+
+    for src in sources:
+        n += 1
+        if src.error is not None:
+            if _skippable(state, None, force, retry_failed, src.key):
+                skip(src, "unchanged", None)
+            else:
+                yield Task(src.path, key=src.key, error=src.error)
+            continue
+        known = None if force else state.sha_for_key(src.key)
+        if known is not None and _skippable(state, known, force, retry_failed):
+            seen.add(known)
+            skip(src, "unchanged", known)
+            continue
+        data = None
+        if src.is_member:
+            try:
+                data = src.read_bytes()
+            except InputError as e:
+                yield Task(src.path, key=src.key, error=str(e))
+                continue
+            except Exception as e:  # a corrupt member (bad CRC, truncated stream)
+                yield Task(src.path, key=src.key, error=f"bad archive member: {src.path}: {type(e).__name__}: {e}")
+                continue
+            sha = hashlib.sha256(data).hexdigest()
+        else:
+            sha = src.sha256()
+        if sha is not None:
+            if sha in seen:
+                skip(src, "duplicate", sha)
+                continue
+            seen.add(sha)
+            if _skippable(state, sha, force, retry_failed):
+                skip(src, "unchanged", sha)
+                continue
+        yield Task(src.path, fs_path=src.fs_path, data=data, input_sha=sha, key=src.key,
+                   size=len(data) if data is not None else (src.size or 0))
+    summary.total = n
+
+
+def _record(outcome, summary: RunSummary, log: JsonLog, verbose: bool) -> None:
+    if outcome.status == "ok":
+        summary.processed += 1
+    else:
+        summary.fail(outcome.error)
+    summary.pages += outcome.n_pages
+    summary.bytes += outcome.n_bytes
+    log.emit("document", path=outcome.path, doc_id=outcome.doc_id, status=outcome.status, error=outcome.error,
+             pages=outcome.n_pages, bytes=outcome.n_bytes, seconds=round(outcome.seconds, 4))
+    if verbose:
+        print(f"{outcome.status:6} {outcome.path}", file=sys.stderr)
+
+
+def run(inputs: Iterable[str], out: str | os.PathLike, progress: bool | None = False, *,
+        workers: int | None = None, engine: str = "local", scheduler: str | None = None,
+        force: bool = False, retry_failed: bool = False, timeout: float | None = DEFAULT_TIMEOUT,
+        batch_size: int = DEFAULT_BATCH_DOCS, partition_by: str | list[str] | None = "province",
+        from_file: str | None = None, verbose: bool = False, log_json=None, limits: ArchiveLimits | None = None,
+        max_buffer_mb: float = DEFAULT_BUFFER_MB, engine_options: dict | None = None) -> RunSummary:
+    """Process every input and write the tables under ``out``; returns what was done.
+
+    ``progress``: True/False for the progress line, None to show it on a terminal only.
+    ``workers``: processes (default: every core). ``engine``: ``local`` or ``dask``
+    (``scheduler`` = address of a Dask scheduler; none starts a LocalCluster).
+    ``force`` redoes documents already in OUT; ``retry_failed`` redoes failed ones.
+    ``timeout``: seconds per document (0/None: no limit). ``batch_size``: documents per
+    committed batch (and Parquet file) per partition; ``max_buffer_mb``: rows held in
+    memory before the largest partition is written anyway.
     """
     t0 = time.perf_counter()
-    summary = RunSummary()
-    writer = TableWriter(out)
-    for path in expand_inputs(inputs):
-        res = process_file(path)
-        writer.add_result(res.tables)
-        if res.status == "ok":
-            summary.processed += 1
-        else:
-            summary.failed += 1
-            reason = (res.error or "").split(":")[0]
-            summary.errors[reason] = summary.errors.get(reason, 0) + 1
-        if progress:
-            print(f"{res.status:6} {path}", file=sys.stderr)
-    writer.flush()
-    finalize(out)
-    summary.seconds = time.perf_counter() - t0
+    out = Path(out)
+    out.mkdir(parents=True, exist_ok=True)
+    keys = parse_partition_by(partition_by)
+    if scheduler and engine == "local":
+        engine = "dask"
+    eng = make_engine(engine, workers=workers, timeout=timeout, scheduler=scheduler, **(engine_options or {}))
+    summary = RunSummary(engine=eng.describe())
+    inputs = list(inputs)
+    if from_file == "-":  # stdin can be read once only, and the progress count reads the inputs too
+        inputs += read_path_list("-")
+        from_file = None
+    bar = ProgressBar(enabled=progress)
+    bar.count_in_background(iter_sources(inputs, from_file, limits))
+    log = JsonLog(log_json)
+    try:
+        with RunState(out).open(keys) as state:
+            summary.cleaned = state.recovered_files
+            log.emit("start", out=str(out), engine=summary.engine, pipeline_version=PIPELINE_VERSION,
+                     documents_in_out=state.n_docs, cleaned=state.recovered_files)
+            rewrite = partial(rewrite_batch, out)
+            # A previous run may have died between committing a redo and removing what it replaced.
+            summary.rewritten += state.collect_garbage(rewrite)
+
+            def committed(marker: dict) -> None:
+                summary.batches += 1
+                log.emit("batch", batch=marker["batch"], partition=marker["partition"], docs=len(marker["docs"]))
+
+            writer = BatchWriter(out, state, keys, batch_size, int(max_buffer_mb * MiB), PIPELINE_VERSION,
+                                 on_commit=committed)
+            tasks = plan(iter_sources(inputs, from_file, limits), state, summary, log, force, retry_failed,
+                         on_skip=lambda: bar.update(summary))
+            try:
+                for outcome in eng.run(tasks):
+                    if writer.add(outcome):
+                        _record(outcome, summary, log, verbose)
+                    else:  # same doc_id as one taken already (ingest hashed differently than the planner)
+                        summary.skip("duplicate")
+                        log.emit("skipped", path=outcome.path, reason="duplicate", doc_id=outcome.doc_id)
+                    bar.update(summary)
+            except BaseException:
+                # Documents already processed are complete: commit them so a re-run need not redo them.
+                with suppress(Exception):
+                    writer.close()
+                    state.commit_aliases()
+                raise
+            writer.close()
+            if writer.unknown_tables:
+                warnings.warn(f"rows of tables without a schema were not written: {sorted(writer.unknown_tables)} "
+                              "(add them to pipeline.schema.TABLES)", stacklevel=2)
+            state.commit_aliases()
+            summary.rewritten += state.collect_garbage(rewrite)
+            log.emit("finalize")
+            t_fin = time.perf_counter()
+            finalize(out)
+            summary.finalize_seconds = time.perf_counter() - t_fin
+        summary.seconds = time.perf_counter() - t0
+        log.emit("summary", **summary.to_dict())
+    finally:
+        summary.seconds = time.perf_counter() - t0
+        bar.close(summary)
+        log.close()
     return summary

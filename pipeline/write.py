@@ -1,21 +1,40 @@
 """Parquet writer: one directory per table under OUT, files written with explicit schemas.
 
-``pandas.read_parquet(OUT / "citations")`` reads a table back. Rows are buffered and
-written as one file per flush; every file is first written under a temporary name and
-renamed into place, so a reader never sees half a file.
+``pandas.read_parquet(OUT / "citations")`` reads a table back, and so does DuckDB
+(``read_parquet('OUT/citations/**/*.parquet', hive_partitioning = true)``). Every file is
+first written under a hidden temporary name (``.tmp-*``, which readers skip) and renamed
+into place, so a reader never sees half a file.
+
+Batch runs write through ``BatchWriter``: rows are buffered per partition and written as
+one file per table per batch (``OUT/<table>/province_slug=lam-dong/part-<batch>.parquet``),
+then the batch is committed in the run state (``pipeline.manifest``). Partition keys have
+their own column names (``province_slug``, ``doc_year``) so they never collide with a
+data column such as ``citations.province``; values are ASCII slugs, ``unknown`` when the
+document has none. Each file's metadata carries ``vnplan.schema_version``,
+``vnplan.table``, ``vnplan.pipeline_version`` and ``vnplan.batch``.
 """
 
 from __future__ import annotations
 
 import os
+import re
+import unicodedata
 import uuid
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Iterable
+from typing import Callable, Iterable, Sequence
 
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
-from .schema import schema_for
+from .schema import SCHEMA_VERSION, TABLES, schema_for
+
+MiB = 1 << 20
+PARTITION_COLUMNS = {"province": "province_slug", "year": "doc_year"}
+PARTITION_CHOICES = ("province", "province,year", "year", "none")
+COMPRESSION = "zstd"
+ROW_GROUP_ROWS = 1_000_000  # a batch file is usually one row group; analytics engines like them big
 
 
 def rows_to_table(table: str, rows: list[dict]) -> pa.Table:
@@ -29,22 +48,32 @@ def rows_to_table(table: str, rows: list[dict]) -> pa.Table:
     return pa.Table.from_pydict(cols, schema=schema)
 
 
+def write_parquet_atomic(path: Path, table: pa.Table, fsync: bool = True) -> Path:
+    """Write ``table`` to ``path`` via a hidden temporary file and an atomic rename."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".tmp-{path.name}")
+    pq.write_table(table, tmp, compression=COMPRESSION, row_group_size=ROW_GROUP_ROWS)
+    if fsync:  # the completion marker must never point at data still in the page cache only
+        fd = os.open(tmp, os.O_RDONLY)
+        try:
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+    os.replace(tmp, path)
+    return path
+
+
 def write_table_file(out_dir: str | os.PathLike, table: str, rows: list[dict], part: str | None = None) -> Path | None:
     """Write ``rows`` as one Parquet file in ``OUT/<table>/``; returns its path (None if no rows)."""
     if not rows:
         return None
-    d = Path(out_dir) / table
-    d.mkdir(parents=True, exist_ok=True)
     part = part or uuid.uuid4().hex[:12]
-    final = d / f"part-{part}.parquet"
-    tmp = d / f".tmp-{part}.parquet"
-    pq.write_table(rows_to_table(table, rows), tmp, row_group_size=64_000)
-    os.replace(tmp, final)
-    return final
+    return write_parquet_atomic(Path(out_dir) / table / f"part-{part}.parquet", rows_to_table(table, rows),
+                                fsync=False)
 
 
 class TableWriter:
-    """Buffers rows per table and flushes them to Parquet files.
+    """Buffers rows per table and flushes them to Parquet files (no partitions, no run state).
 
     >>> import tempfile; w = TableWriter(tempfile.mkdtemp())
     >>> w.add("texts", [{"doc_id": "d", "text": "x", "body_end": 1}]); w.flush()
@@ -74,13 +103,229 @@ class TableWriter:
             self._flush_one(table)
 
 
+def _has_data_files(d: Path) -> bool:
+    return any(not any(part.startswith((".", "_")) for part in p.relative_to(d).parts) for p in d.rglob("*.parquet"))
+
+
 def ensure_table_dirs(out_dir: str | os.PathLike, tables: Iterable[str]) -> None:
     """Make sure every table exists on disk, writing an empty file for absent ones.
 
     Readers (pandas, DuckDB) can then open every table even when a run found no rows.
+    Files inside hive partitions count: a partitioned table gets no empty file.
     """
     for table in tables:
         d = Path(out_dir) / table
-        if not any(d.glob("*.parquet")) if d.exists() else True:
+        if not (d.exists() and _has_data_files(d)):
             d.mkdir(parents=True, exist_ok=True)
             pq.write_table(rows_to_table(table, []), d / "part-empty.parquet")
+
+
+def table_files(out_dir: str | os.PathLike, table: str) -> list[Path]:
+    """The committed Parquet files of a table (partitions included, hidden files skipped), sorted."""
+    d = Path(out_dir) / table
+    if not d.is_dir():
+        return []
+    return sorted(p for p in d.rglob("*.parquet")
+                  if not any(part.startswith((".", "_")) for part in p.relative_to(d).parts))
+
+
+def read_table(out_dir: str | os.PathLike, table: str) -> pa.Table:
+    """Every row of one table under OUT, in the table's schema, partition columns left out.
+
+    Robust where a dataset scan is not: files of an older schema (missing columns read
+    as null) and mixed partition layouts.
+
+    >>> import tempfile; d = tempfile.mkdtemp()
+    >>> _ = write_table_file(d, "texts", [{"doc_id": "d", "text": "x", "body_end": 1}])
+    >>> read_table(d, "texts").to_pylist()
+    [{'doc_id': 'd', 'text': 'x', 'body_end': 1}]
+    """
+    schema = TABLES[table]
+    parts = []
+    for f in table_files(out_dir, table):
+        t = pq.ParquetFile(f).read()
+        cols = [t[name].cast(field.type) if name in t.column_names else pa.nulls(t.num_rows, field.type)
+                for name, field in zip(schema.names, schema)]
+        parts.append(pa.Table.from_arrays(cols, schema=schema))
+    return pa.concat_tables(parts) if parts else schema.empty_table()
+
+
+# ---------------------------------------------------------------------------------------
+# Partitions
+
+
+def slugify(name: str | None) -> str:
+    """An ASCII partition value for a name (``unknown`` for none).
+
+    >>> slugify("Lâm Đồng"), slugify("Hồ Chí Minh"), slugify(None)
+    ('lam-dong', 'ho-chi-minh', 'unknown')
+    """
+    if not name:
+        return "unknown"
+    s = unicodedata.normalize("NFD", name.replace("Đ", "D").replace("đ", "d"))
+    s = "".join(c for c in s if not unicodedata.combining(c)).lower()
+    return re.sub(r"[^a-z0-9]+", "-", s).strip("-") or "unknown"
+
+
+def parse_partition_by(spec: str | Sequence[str] | None) -> list[str]:
+    """``"province,year"`` -> ``["province", "year"]``; ``"none"`` -> ``[]``.
+
+    >>> parse_partition_by("province,year"), parse_partition_by("none")
+    (['province', 'year'], [])
+    """
+    if spec is None:
+        return []
+    keys = [k.strip() for k in spec.split(",")] if isinstance(spec, str) else list(spec)
+    keys = [k for k in keys if k and k != "none"]
+    bad = [k for k in keys if k not in PARTITION_COLUMNS]
+    if bad:
+        raise ValueError(f"cannot partition by {', '.join(bad)} (choose from {', '.join(PARTITION_CHOICES)})")
+    return keys
+
+
+def partition_of(documents_row: dict, partition_by: Sequence[str]) -> str:
+    """The hive partition directory of a document's rows (every table of a document shares it).
+
+    >>> import datetime as dt
+    >>> row = {"province": "Lâm Đồng", "plan_year": None, "issue_date": dt.date(2025, 12, 30)}
+    >>> partition_of(row, ["province", "year"])
+    'province_slug=lam-dong/doc_year=2025'
+    """
+    parts = []
+    for key in partition_by:
+        if key == "province":
+            value = slugify(documents_row.get("province"))
+        else:
+            year = documents_row.get("plan_year") or getattr(documents_row.get("issue_date"), "year", None)
+            value = str(year) if year else "unknown"
+        parts.append(f"{PARTITION_COLUMNS[key]}={value}")
+    return "/".join(parts)
+
+
+# ---------------------------------------------------------------------------------------
+# Batches
+
+
+def _file_metadata(table: str, pipeline_version: str, batch_id: str) -> dict[bytes, bytes]:
+    meta = dict(schema_for(table).metadata)
+    meta[b"vnplan.pipeline_version"] = pipeline_version.encode()
+    meta[b"vnplan.batch"] = batch_id.encode()
+    return meta
+
+
+ROW_BYTES = 900  # a row dict with its values, measured on the bulk corpus (tracemalloc)
+
+
+def _approx_bytes(tables: dict[str, list[dict]]) -> int:
+    # Python holds Vietnamese text as 2 bytes per character (UCS-2).
+    n = sum(len(r.get("text") or "") * 2 for r in tables.get("texts", ()))
+    return n + ROW_BYTES * sum(len(rows) for rows in tables.values())
+
+
+@dataclass
+class _Buffer:
+    rows: dict[str, list[dict]] = field(default_factory=dict)
+    docs: list = field(default_factory=list)
+    nbytes: int = 0
+
+
+class BatchWriter:
+    """Buffers outcomes per partition and commits them as batches; memory stays under a budget.
+
+    A partition is flushed when it holds ``batch_docs`` documents, or, when all buffers
+    together exceed ``max_buffer_bytes``, the largest partition is flushed first.
+    ``add`` refuses (returns False) a ``doc_id`` this writer already took in this run.
+    """
+
+    def __init__(self, out: str | os.PathLike, state, partition_by: Sequence[str] = ("province",),
+                 batch_docs: int = 1000, max_buffer_bytes: int = 64 * MiB, pipeline_version: str = "",
+                 on_commit: Callable[[dict], None] | None = None):
+        self.out = Path(out)
+        self.state = state
+        self.partition_by = list(partition_by)
+        self.batch_docs = max(1, batch_docs)
+        self.max_buffer_bytes = max_buffer_bytes
+        self.pipeline_version = pipeline_version
+        self.on_commit = on_commit
+        self.buffers: dict[str, _Buffer] = {}
+        self.nbytes = 0
+        self.taken: set[str] = set()
+        self.unknown_tables: set[str] = set()  # rows of tables without a schema: not written
+
+    def add(self, outcome) -> bool:
+        """Buffer one document's rows (an ``engines.Outcome``); may commit batches."""
+        from .manifest import DoneDoc
+
+        if outcome.doc_id in self.taken:
+            return False
+        self.taken.add(outcome.doc_id)
+        row = outcome.documents_row
+        part = partition_of(row, self.partition_by)
+        buf = self.buffers.setdefault(part, _Buffer())
+        for table, rows in outcome.tables.items():
+            if table not in TABLES:
+                self.unknown_tables.add(table)
+                continue
+            buf.rows.setdefault(table, []).extend(rows)
+        buf.docs.append(DoneDoc(outcome.doc_id, outcome.input_sha, outcome.key,
+                                self.pipeline_version or row.get("pipeline_version") or "", outcome.status,
+                                outcome.path))
+        size = _approx_bytes(outcome.tables)
+        buf.nbytes += size
+        self.nbytes += size
+        if len(buf.docs) >= self.batch_docs:
+            self.flush(part)
+        while self.nbytes > self.max_buffer_bytes and self.buffers:
+            self.flush(max(self.buffers, key=lambda p: self.buffers[p].nbytes))
+        return True
+
+    def flush(self, part: str) -> dict | None:
+        """Write one partition's buffer as a batch and commit it."""
+        buf = self.buffers.pop(part, None)
+        if buf is None or not buf.docs:
+            return None
+        self.nbytes -= buf.nbytes
+        batch_id = self.state.next_batch_id()
+        files = []
+        for table, rows in sorted(buf.rows.items()):
+            if not rows:
+                continue
+            rel = Path(table, part, f"part-{batch_id}.parquet") if part else Path(table, f"part-{batch_id}.parquet")
+            data = rows_to_table(table, rows)
+            data = data.replace_schema_metadata(_file_metadata(table, self.pipeline_version, batch_id))
+            write_parquet_atomic(self.out / rel, data)
+            files.append(rel.as_posix())
+        marker = self.state.commit(batch_id, files, buf.docs, part, pipeline_version=self.pipeline_version,
+                                   schema_version=SCHEMA_VERSION)
+        for table in buf.rows:  # a table that had no rows before now has some
+            (self.out / table / "part-empty.parquet").unlink(missing_ok=True)
+        if self.on_commit:
+            self.on_commit(marker)
+        return marker
+
+    def close(self) -> None:
+        """Commit everything still buffered."""
+        for part in sorted(self.buffers):
+            self.flush(part)
+
+
+def rewrite_batch(out: str | os.PathLike, marker: dict, keep: set[str], new_batch_id: str) -> list[str]:
+    """Copy a batch's rows of the ``keep`` documents into files of a new batch; returns their paths.
+
+    Used to drop rows superseded by a newer batch (``RunState.collect_garbage``).
+    """
+    out = Path(out)
+    keep_arr = pa.array(sorted(keep), pa.string())
+    files = []
+    for rel in marker["files"]:
+        src = out / rel
+        data = pq.ParquetFile(src).read()  # the file alone: no partition columns from its path
+        data = data.filter(pc.is_in(data["doc_id"], value_set=keep_arr))
+        if data.num_rows == 0:
+            continue
+        meta = dict(data.schema.metadata or {})
+        meta[b"vnplan.batch"] = new_batch_id.encode()
+        new_rel = Path(rel).with_name(f"part-{new_batch_id}.parquet")
+        write_parquet_atomic(out / new_rel, data.replace_schema_metadata(meta))
+        files.append(new_rel.as_posix())
+    return files

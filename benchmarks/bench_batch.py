@@ -1,0 +1,241 @@
+"""Batch throughput, scaling, memory and incremental re-runs of ``vnplan run``.
+
+    python benchmarks/bench_batch.py                 # bulk corpus, 1 and 2 workers, and the 10k archive
+    python benchmarks/bench_batch.py --quick         # bulk corpus only
+    python benchmarks/bench_batch.py --record        # also rewrite the figures in docs/batch.md
+
+Each scenario runs ``vnplan run`` as a subprocess on a fresh OUT (under /tmp) while a
+sampler follows its whole process tree (main process, fork server, workers) for peak
+memory: RSS summed over the tree (an upper bound: shared pages count once per process)
+and PSS summed (shared pages divided among their users: the real footprint). Figures
+are wall-clock, with every extractor that exists in the tree at the time.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import os
+import platform
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+import psutil
+
+REPO = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(REPO / "benchmarks"))
+from make_archive import DEFAULT_CORPUS, ensure  # noqa: E402
+
+DOC = REPO / "docs" / "batch.md"
+BEGIN, END = "<!-- bench_batch:begin -->", "<!-- bench_batch:end -->"
+VNPLAN = [sys.executable, "-m", "pipeline"]
+
+
+class TreeSampler(threading.Thread):
+    """Peak memory of a process and all its descendants, sampled every ``interval`` seconds.
+
+    The main process's peak is kept apart for the processing phase and for ``finalize``
+    (the corpus-level tables), which the run announces in its JSON log.
+    """
+
+    def __init__(self, pid: int, log: Path, interval: float = 0.2):
+        super().__init__(daemon=True)
+        self.root = psutil.Process(pid)
+        self.log, self.offset, self.finalizing = log, 0, False
+        self.interval = interval
+        self.stop = threading.Event()
+        self.peak_rss = self.peak_pss = self.peak_main = self.peak_worker = self.peak_main_finalize = 0
+
+    def _phase(self) -> None:
+        if self.finalizing or not self.log.exists():
+            return
+        with open(self.log, "rb") as f:
+            f.seek(self.offset)
+            new = f.read()
+        self.offset += len(new)
+        self.finalizing = b'"event": "finalize"' in new
+
+    def run(self) -> None:
+        while not self.stop.is_set():
+            self._phase()
+            try:
+                procs = [self.root, *self.root.children(recursive=True)]
+            except psutil.NoSuchProcess:
+                return
+            rss = pss = 0
+            for p in procs:
+                try:
+                    m = p.memory_full_info()
+                except (psutil.NoSuchProcess, psutil.AccessDenied):
+                    continue
+                rss += m.rss
+                pss += m.pss
+                if p.pid == self.root.pid and self.finalizing:
+                    self.peak_main_finalize = max(self.peak_main_finalize, m.rss)
+                elif p.pid == self.root.pid:
+                    self.peak_main = max(self.peak_main, m.rss)
+                else:
+                    self.peak_worker = max(self.peak_worker, m.rss)
+            self.peak_rss, self.peak_pss = max(self.peak_rss, rss), max(self.peak_pss, pss)
+            self.stop.wait(self.interval)
+
+
+def run_once(inputs: list[str], out: Path, workers: int, extra: list[str] = ()) -> dict:
+    """One ``vnplan run``: wall time, the run's own summary (from its JSON log), peak memory."""
+    log = out.parent / f"{out.name}.jsonl"
+    log.unlink(missing_ok=True)
+    cmd = [*VNPLAN, "run", *inputs, "--out", str(out), "--workers", str(workers), "--no-progress",
+           "--log-json", str(log), *extra]
+    load_before = os.getloadavg()[0]
+    t0 = time.perf_counter()
+    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    sampler = TreeSampler(proc.pid, log)
+    sampler.start()
+    _, err = proc.communicate()
+    wall = time.perf_counter() - t0
+    sampler.stop.set()
+    sampler.join()
+    if proc.returncode != 0:
+        raise SystemExit(f"{' '.join(cmd)} failed ({proc.returncode}):\n{err}")
+    events = [json.loads(line) for line in log.read_text().splitlines()]
+    summary = events[-1]
+    busy = sum(e["seconds"] for e in events if e["event"] == "document")
+    mb = summary["bytes"] / 1e6
+    processing = summary["seconds"] - summary.get("finalize_seconds", 0.0)
+    worked = summary["processed"] + summary["failed"]
+    return {
+        "workers": workers, "wall_s": round(wall, 2), "run_s": round(summary["seconds"], 2),
+        "docs": worked, "skipped": summary["skipped"], "failed": summary["failed"], "MB": round(mb, 1),
+        # processing alone: without interpreter start-up and imports, and without finalize
+        "processing_s": round(processing, 2),
+        # share of the workers' time spent inside documents: low = the engine starves them;
+        # high while throughput lags = the CPU was shared with other processes
+        "worker_utilization": round(busy / (processing * workers), 2) if worked and processing > 0 else None,
+        "docs_per_s": round(worked / wall, 1), "MB_per_s": round(mb / wall, 2),
+        "MB_per_s_per_worker": round(mb / wall / workers, 2),
+        "peak_rss_tree_MB": round(sampler.peak_rss / 1e6), "peak_pss_tree_MB": round(sampler.peak_pss / 1e6),
+        "peak_rss_main_MB": round(sampler.peak_main / 1e6), "peak_rss_worker_MB": round(sampler.peak_worker / 1e6),
+        "peak_rss_main_finalize_MB": round(sampler.peak_main_finalize / 1e6),
+        "finalize_s": round(summary.get("finalize_seconds", 0.0), 2),
+        # other processes' load on the machine (a shared machine makes figures noisy)
+        "load_before": round(load_before, 1), "load_after": round(os.getloadavg()[0], 1),
+    }
+
+
+def machine() -> dict:
+    cpu = next((line.split(":", 1)[1].strip() for line in Path("/proc/cpuinfo").read_text().splitlines()
+                if line.startswith("model name")), platform.processor() or "?")
+    commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=REPO, capture_output=True, text=True).stdout
+    return {
+        "cpu": cpu, "cores": len(os.sched_getaffinity(0)), "ram_GB": round(psutil.virtual_memory().total / 2**30),
+        "python": platform.python_version(), "os": f"{platform.system()} {platform.release()}",
+        "commit": commit.strip(), "date": dt.date.today().isoformat(),
+    }
+
+
+def best_of(repeat: int, inputs: list[str], out: Path, workers: int) -> dict:
+    """The fastest of ``repeat`` fresh runs: on a shared machine the others were disturbed."""
+    best = None
+    for i in range(repeat):
+        shutil.rmtree(out, ignore_errors=True)
+        r = run_once(inputs, out, workers)
+        if best is None or r["wall_s"] < best["wall_s"]:
+            best = r
+    best["repeats"] = repeat
+    return best
+
+
+def bench(quick: bool = False, corpus: Path = DEFAULT_CORPUS, archive_docs: int = 10_000, repeat: int = 3) -> dict:
+    work = Path(tempfile.mkdtemp(prefix="vnplan-bench-"))
+    res: dict = {"machine": machine(), "corpus": str(corpus), "runs": {}}
+    try:
+        runs = res["runs"]
+        runs["bulk, 1 worker"] = b1 = best_of(repeat, [str(corpus)], work / "bulk1", 1)
+        runs["bulk, 2 workers"] = b2 = best_of(repeat, [str(corpus)], work / "bulk2", 2)
+        runs["bulk, unchanged re-run"] = again = run_once([str(corpus)], work / "bulk2", 2)
+        res["speedup_2_vs_1"] = round(b1["wall_s"] / b2["wall_s"], 2)
+        res["processing_speedup_2_vs_1"] = round(b1["processing_s"] / b2["processing_s"], 2)
+        res["rerun_fraction"] = round(again["wall_s"] / b2["wall_s"], 3)
+        if not quick:
+            arc = ensure(archive_docs, "zip", corpus)
+            res["archive"] = f"{arc} ({arc.stat().st_size / 1e6:.0f} MB zip, {archive_docs} documents)"
+            runs[f"{archive_docs // 1000}k archive, 2 workers"] = a = run_once([str(arc)], work / "arc", 2)
+            runs[f"{archive_docs // 1000}k archive, unchanged re-run"] = r = run_once([str(arc)], work / "arc", 2)
+            res["archive_rerun_fraction"] = round(r["wall_s"] / a["wall_s"], 3)
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+    return res
+
+
+def markdown(res: dict) -> str:
+    m = res["machine"]
+    lines = [
+        f"Measured {m['date']} at commit `{m['commit']}` on {m['cores']} cores ({m['cpu']}), {m['ram_GB']} GB RAM, "
+        f"Python {m['python']}, {m['os']}.",
+        "",
+        "| run | workers | docs | MB | wall s (processing s, finalize s) | docs/s | MB/s | MB/s per worker | "
+        "worker utilization | peak RSS tree MB | "
+        "peak PSS tree MB | peak RSS main: processing / finalize MB | peak RSS worker MB | load avg before/after |",
+        "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|",
+    ]
+    for name, r in res["runs"].items():
+        docs = f"{r['docs']}" + (f" (+{r['skipped']} skipped)" if r["skipped"] else "")
+        lines.append(f"| {name} | {r['workers']} | {docs} | {r['MB']} | "
+                     f"{r['wall_s']} ({r['processing_s']}, {r['finalize_s']}) | "
+                     f"{r['docs_per_s']} | {r['MB_per_s']} | {r['MB_per_s_per_worker']} | "
+                     f"{'' if r['worker_utilization'] is None else r['worker_utilization']} | {r['peak_rss_tree_MB']} | "
+                     f"{r['peak_pss_tree_MB']} | {r['peak_rss_main_MB']} / {r['peak_rss_main_finalize_MB']} | "
+                     f"{r['peak_rss_worker_MB']} | {r['load_before']} / {r['load_after']} |")
+    lines += ["", f"- 2 workers vs 1: **{res['speedup_2_vs_1']}x** wall-clock, "
+              f"**{res['processing_speedup_2_vs_1']}x** processing alone (bulk: best of {b_rep(res)} runs each)",
+              f"- unchanged re-run of the bulk corpus: **{res['rerun_fraction'] * 100:.1f} %** of the first run"]
+    if "archive_rerun_fraction" in res:
+        lines.append(f"- unchanged re-run of the archive: **{res['archive_rerun_fraction'] * 100:.1f} %** "
+                     "of the first run")
+        lines.append(f"- archive: {res['archive']}")
+    return "\n".join(lines)
+
+
+def b_rep(res: dict) -> int:
+    return res["runs"]["bulk, 2 workers"].get("repeats", 1)
+
+
+def record(md: str, doc: Path = DOC) -> None:
+    text = doc.read_text(encoding="utf-8")
+    if BEGIN not in text or END not in text:
+        raise SystemExit(f"{doc} has no {BEGIN} ... {END} block to replace")
+    new = re.sub(re.escape(BEGIN) + r".*?" + re.escape(END), lambda _: f"{BEGIN}\n{md}\n{END}", text, flags=re.S)
+    doc.write_text(new, encoding="utf-8")
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--quick", action="store_true", help="bulk corpus only (no 10k archive)")
+    ap.add_argument("--corpus", type=Path, default=DEFAULT_CORPUS)
+    ap.add_argument("--archive-docs", type=int, default=10_000)
+    ap.add_argument("--repeat", type=int, default=3, help="runs of each bulk scenario; the fastest counts")
+    ap.add_argument("--record", action="store_true", help=f"write the figures into {DOC.relative_to(REPO)}")
+    ap.add_argument("--json", type=Path, help="also write the raw results here")
+    args = ap.parse_args(argv)
+    if not args.corpus.is_dir():
+        print(f"bench_batch: corpus {args.corpus} not found; skipped", file=sys.stderr)
+        return 0
+    res = bench(args.quick, args.corpus, args.archive_docs, args.repeat)
+    md = markdown(res)
+    print(md)
+    if args.json:
+        args.json.write_text(json.dumps(res, indent=2))
+    if args.record:
+        record(md)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

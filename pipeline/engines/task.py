@@ -1,0 +1,178 @@
+"""The unit of work every engine runs: one ``Task`` (a document) -> one ``Outcome`` (its rows).
+
+``process_task`` is the same function in the local process pool and on Dask workers,
+so both engines write the same tables. It never raises for a bad document: reading
+errors, pipeline bugs and time-outs become a ``failed`` outcome whose documents row
+says why. A failed document keeps its *content* hash as ``doc_id`` source, so an
+incremental re-run recognises it and a redo replaces its row.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import signal
+import threading
+import time
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from typing import Iterator
+
+from ..document import doc_id_for
+from ..runner import failed_result, process_bytes, process_file
+
+
+@dataclass
+class Task:
+    """What a worker needs to process one document; small and picklable.
+
+    ``data`` carries an archive member's bytes (read once by the planner, which hashed
+    them), so workers never reopen archives and a Dask cluster needs no shared disk for
+    them; files on disk are read by the worker from ``fs_path``.
+    """
+
+    path: str
+    fs_path: str | None = None
+    data: bytes | None = None
+    input_sha: str | None = None
+    key: str | None = None
+    error: str | None = None  # refused by the planner: becomes a failed row unread
+    size: int = 0
+
+
+@dataclass
+class Outcome:
+    """One document's rows (per table) and what the run reports about it."""
+
+    path: str
+    doc_id: str
+    status: str  # ok / failed
+    error: str | None = None
+    tables: dict[str, list[dict]] = field(default_factory=dict)
+    n_pages: int = 0
+    n_bytes: int = 0
+    seconds: float = 0.0
+    input_sha: str | None = None
+    key: str | None = None
+
+    @property
+    def documents_row(self) -> dict:
+        return self.tables["documents"][0]
+
+
+READ_SHARE = 0.8  # of a document's time limit, for ingest (OCR) before normalize and extract
+
+
+class DocumentTimeout(BaseException):
+    """Raised inside a document's processing when its time is up.
+
+    A ``BaseException`` so that the pipeline's ``except Exception`` (which turns bugs into
+    failed rows) does not swallow it.
+    """
+
+
+def _raise_timeout(signum, frame):
+    raise DocumentTimeout()
+
+
+@contextmanager
+def time_limit(seconds: float | None) -> Iterator[None]:
+    """Raise ``DocumentTimeout`` in the running code after ``seconds`` (None or 0: no limit).
+
+    In the main thread (process-pool workers) this is an interval timer signal, which
+    also interrupts blocking system calls; in other threads (Dask workers run tasks in
+    threads) the exception is injected asynchronously. Neither stops a long call inside a
+    C extension: the local engine's watchdog kills such a worker, Dask cannot.
+
+    >>> import time
+    >>> try:
+    ...     with time_limit(0.05):
+    ...         time.sleep(1)
+    ... except DocumentTimeout:
+    ...     print("stopped")
+    stopped
+    """
+    if not seconds:
+        yield
+        return
+    if threading.current_thread() is threading.main_thread():
+        old = signal.signal(signal.SIGALRM, _raise_timeout)
+        signal.setitimer(signal.ITIMER_REAL, seconds)
+        try:
+            yield
+        finally:
+            signal.setitimer(signal.ITIMER_REAL, 0)
+            signal.signal(signal.SIGALRM, old)
+        return
+    tid = threading.get_ident()
+    lock = threading.Lock()
+    state = {"done": False}
+
+    def fire() -> None:
+        with lock:
+            if not state["done"]:
+                ctypes.pythonapi.PyThreadState_SetAsyncExc(ctypes.c_ulong(tid), ctypes.py_object(DocumentTimeout))
+
+    timer = threading.Timer(seconds, fire)
+    timer.daemon = True
+    timer.start()
+    try:
+        yield
+    finally:
+        with lock:
+            state["done"] = True
+            timer.cancel()
+            # An exception injected just before the work finished must not fire later,
+            # outside this block: clear it.
+            ctypes.pythonapi.PyThreadState_SetAsyncExc(ctypes.c_ulong(tid), None)
+
+
+def timeout_error(seconds: float, killed: bool = False) -> str:
+    """The ``error`` of a document stopped by the time limit.
+
+    >>> timeout_error(30), timeout_error(2.5, killed=True)
+    ('timeout after 30s', 'timeout after 2.5s (worker killed)')
+    """
+    return f"timeout after {seconds:g}s" + (" (worker killed)" if killed else "")
+
+
+def failed_outcome(task: Task, error: str, seconds: float = 0.0) -> Outcome:
+    """A failed outcome for a task, keyed by its content hash when the planner knew it."""
+    res = failed_result(task.path, error, task.input_sha)
+    return Outcome(task.path, res.doc_id, "failed", error, res.tables, 0, task.size, seconds,
+                   task.input_sha, task.key)
+
+
+def process_task(task: Task, timeout: float | None = None) -> Outcome:
+    """Run the per-document pipeline on one task, within ``timeout`` seconds.
+
+    >>> o = process_task(Task("plan.txt", data="KẾ HOẠCH\\nNăm 2026\\n".encode()))
+    >>> o.status, o.documents_row["source_path"], len(o.doc_id)
+    ('ok', 'plan.txt', 16)
+    >>> process_task(Task("x.zip!/../a.txt", error="unsafe archive member (zip-slip): ...")).status
+    'failed'
+    """
+    if task.error is not None:
+        return failed_outcome(task, task.error)
+    t0 = time.perf_counter()
+    # Ingest gets most of the time: OCR then stops starting pages and keeps what it read
+    # (with a warning) instead of the whole document being lost to the hard limit.
+    read_limit = READ_SHARE * timeout if timeout else None
+    try:
+        with time_limit(timeout):
+            if task.data is not None:
+                res = process_bytes(task.data, task.path, timeout=read_limit)
+            else:
+                res = process_file(task.fs_path or task.path, timeout=read_limit)
+    except DocumentTimeout:
+        return failed_outcome(task, timeout_error(timeout or 0), time.perf_counter() - t0)
+    seconds = time.perf_counter() - t0
+    doc_row = res.tables["documents"][0]
+    if doc_row.get("source_path") != task.path:  # the worker read an absolute path
+        doc_row["source_path"] = task.path
+        if res.error and task.fs_path:
+            doc_row["error"] = res.error = res.error.replace(task.fs_path, task.path)
+    if res.status != "ok" and task.input_sha and res.doc_id != doc_id_for(task.input_sha):
+        # ingest failed before hashing: key the failure by the content the planner hashed
+        return failed_outcome(task, res.error or "failed", seconds)
+    return Outcome(task.path, res.doc_id, res.status, res.error, res.tables, doc_row.get("n_pages") or 0,
+                   task.size or len(task.data or b""), seconds, task.input_sha, task.key)
