@@ -1,21 +1,61 @@
-"""Corpus-level tables, rebuilt after every run from the per-document tables under OUT.
+"""Corpus-level tables, rebuilt after a run from the per-document tables under OUT.
 
-Every engine (sequential, process pool, Dask) calls ``finalize(out)`` once at the end:
-``instruments`` (one row per cited instrument across the corpus) and ``deadline_audit``
-(consistency findings, the same as ``vnplan audit OUT``) are rebuilt from scratch, so an
-incremental or resumed run ends with the same tables as a clean one.
+Every engine (sequential, process pool, Dask) calls ``finalize(out)`` once at the end. It
+rebuilds ``instruments`` (one row per cited instrument across the corpus) from scratch, so
+an incremental or resumed run ends with the same table as a clean one — and it does
+nothing when the per-document tables are exactly those it last aggregated (an unchanged
+re-run), which a fingerprint of their committed files and of the versions records.
+
+``deadline_audit`` is not rebuilt here: ``vnplan audit OUT`` writes it on demand (it reads
+every deadline and citation of the corpus, which a routine re-run should not pay for).
 """
 
 from __future__ import annotations
 
-from .audit import run_audit
+import hashlib
+import json
+import os
+from pathlib import Path
+
+from . import __version__
 from .instruments import write_instruments
-from .schema import PER_DOCUMENT_TABLES
-from .write import ensure_table_dirs
+from .schema import PER_DOCUMENT_TABLES, SCHEMA_VERSION
+from .write import ensure_table_dirs, table_files
+
+STATE_FILE = Path("_vnplan") / "finalized.json"
 
 
-def finalize(out_dir) -> None:
+def fingerprint(out_dir) -> str:
+    """A hash of the committed per-document files (names and sizes) and the versions.
+
+    Batch files are never rewritten in place (a replacement gets a new name), so the set
+    of names and sizes changes whenever a run commits or removes anything.
+    """
+    from .runner import PIPELINE_VERSION
+
+    h = hashlib.sha256(f"{__version__}|{PIPELINE_VERSION}|{SCHEMA_VERSION}".encode())
+    for table in PER_DOCUMENT_TABLES:
+        for f in table_files(out_dir, table):
+            h.update(f"{f.relative_to(out_dir)}:{f.stat().st_size}\n".encode())
+    return h.hexdigest()
+
+
+def finalize(out_dir, force: bool = False) -> bool:
+    """Rebuild the corpus-level tables unless nothing changed; returns whether it rebuilt."""
+    out_dir = Path(out_dir)
     ensure_table_dirs(out_dir, PER_DOCUMENT_TABLES)
+    state = out_dir / STATE_FILE
+    fp = fingerprint(out_dir)
+    if not force and state.exists() and (out_dir / "instruments").is_dir():
+        try:
+            if json.loads(state.read_text(encoding="utf-8")).get("fingerprint") == fp:
+                return False
+        except (OSError, ValueError):
+            pass  # an unreadable state file just means: rebuild
     write_instruments(out_dir)
-    run_audit(out_dir, write=True)
     ensure_table_dirs(out_dir, ("instruments", "deadline_audit"))
+    state.parent.mkdir(parents=True, exist_ok=True)
+    tmp = state.with_name(f".tmp-{state.name}")
+    tmp.write_text(json.dumps({"fingerprint": fp}), encoding="utf-8")
+    os.replace(tmp, state)
+    return True
