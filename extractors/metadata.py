@@ -17,6 +17,7 @@ from functools import lru_cache
 import regex
 
 from gazetteer import load
+from pipeline.normalize import AUTHORITY_LINE_RE, CAPS_LINE_RE
 
 from .places import communes_named, find_commune, find_province_mentions, province_of_name
 
@@ -72,10 +73,6 @@ _PLAN_YEAR_RE = regex.compile(r"(?<!\b(?:đến|tới|đến hết)\s)\bnăm\s+(
 _PERIOD_RE = regex.compile(r"\bgiai\s+đoạn\s+(20\d{2}|19\d{2})\s*-\s*(20\d{2}|19\d{2})")
 _NAME_LINE_RE = regex.compile(r"^(?:\p{Lu}\p{Ll}*)(?:\s+\p{Lu}\p{Ll}*){1,4}$")
 _SIGN_PREFIX_RE = regex.compile(r"^(?:KT|TM|TL|TUQ|Q|K/T|T/M)\.?\s")
-_CAPS_RE = regex.compile(r"^[^\p{Ll}]*\p{Lu}[^\p{Ll}]*$")
-_AUTHORITY_RE = regex.compile(
-    r"^(?:ỦY BAN NHÂN DÂN|CHỦ TỊCH|BỘ TRƯỞNG|THỦ TƯỚNG|HỘI ĐỒNG NHÂN DÂN|BAN THƯỜNG VỤ|BAN CHẤP HÀNH|GIÁM ĐỐC|"
-    r"CHÁNH VĂN PHÒNG|CỤC TRƯỞNG|TỔNG CỤC TRƯỞNG|CHÍNH PHỦ|QUỐC HỘI)\b")
 _SUB_BODY_RE = regex.compile(r"^(?:VĂN PHÒNG|SỞ|BAN|PHÒNG|TRUNG TÂM|CỤC|CHI CỤC|VỤ|THANH TRA|TRƯỜNG|BỘ CHỈ HUY)\b")
 _PARENT_BODY_RE = regex.compile(r"^(?:ỦY BAN|UBND|BỘ|TỈNH ỦY|THÀNH ỦY|ĐẢNG ỦY|HĐND|HỘI ĐỒNG|TỔNG CỤC|CHÍNH PHỦ)\b")
 _AGENCY_HEADS = {"bộ", "sở", "cục", "ban", "chi", "phòng", "tâm", "viện", "vụ", "tra"}
@@ -134,7 +131,7 @@ def _closing_zone(doc) -> tuple[int, int]:
 
 def _smart_case(s: str) -> str:
     """Letterhead caps to running text: "ỦY BAN NHÂN DÂN TỈNH LÂM ĐỒNG" -> "Ủy ban nhân dân tỉnh Lâm Đồng"."""
-    if not _CAPS_RE.match(s):
+    if not CAPS_LINE_RE.match(s):
         return s
     words = s.split()
     out = []
@@ -314,8 +311,8 @@ def _title_after(text: str, pos: int, limit: int) -> tuple[str | None, tuple[int
             break
         if lines and (_TITLE_STOP_RE.match(line)
                       or len(line) > 250 or line.endswith((":", ";"))
-                      or _AUTHORITY_RE.match(line)
-                      or (_CAPS_RE.match(line) and not _CAPS_RE.match(text[lines[0][0]:lines[0][1]]))):
+                      or AUTHORITY_LINE_RE.match(line)
+                      or (CAPS_LINE_RE.match(line) and not CAPS_LINE_RE.match(text[lines[0][0]:lines[0][1]]))):
             break
         if not lines and (line.startswith("(") or _NOT_A_TITLE_RE.match(line) or len(line) > 300):
             return None, None
@@ -378,7 +375,7 @@ def _letterhead_issuer(text: str, head_end: int):
         line = text[a:z].strip()
         if not line:
             continue
-        if _MOTTO_OR_NUMBER_RE.match(line) or not _CAPS_RE.match(line):
+        if _MOTTO_OR_NUMBER_RE.match(line) or not CAPS_LINE_RE.match(line):
             if block:
                 break
             continue
@@ -427,14 +424,14 @@ def _signature(md: Metadata, doc) -> None:
     lines = [(a, z, text[a:z].strip()) for a, z in _line_spans(text, a0, z0)]
     for k in range(len(lines) - 1, -1, -1):
         a, z, line = lines[k]
-        if not _NAME_LINE_RE.match(line) or _NOT_NAMES.match(line) or _CAPS_RE.match(line):
+        if not _NAME_LINE_RE.match(line) or _NOT_NAMES.match(line) or CAPS_LINE_RE.match(line):
             continue
         # the title is the nearest caps line above that is not a KT./TM. line
         for j in range(k - 1, max(-1, k - 6), -1):
             t = lines[j][2]
             if not t or _BRACKETED_RE.match(t):
                 continue
-            if _CAPS_RE.match(t):
+            if CAPS_LINE_RE.match(t):
                 if _SIGN_PREFIX_RE.match(t):
                     continue
                 md.signer_name = line

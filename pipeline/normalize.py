@@ -193,14 +193,13 @@ _WS_RE = regex.compile(r"\s+")
 _NONSPACE_RE = regex.compile(r"\S+")
 _HEADING_HASH_RE = regex.compile(r"^#{1,6}\s+")
 # The enacting authority line of a decision ("ỦY BAN NHÂN DÂN TỈNH X" above "QUYẾT ĐỊNH:").
-_AUTHORITY_LINE_RE = regex.compile(
+AUTHORITY_LINE_RE = regex.compile(
     r"^(?:ỦY BAN NHÂN DÂN|UBND|CHỦ TỊCH|BỘ TRƯỞNG|THỦ TƯỚNG|HỘI ĐỒNG NHÂN DÂN|BAN THƯỜNG VỤ|BAN CHẤP HÀNH|"
     r"GIÁM ĐỐC|CHÁNH VĂN PHÒNG|TỔNG CỤC TRƯỞNG|CỤC TRƯỞNG|CHÍNH PHỦ|QUỐC HỘI)\b")
-_CAPS_LINE_RE = regex.compile(r"^[^\p{Ll}]*\p{Lu}[^\p{Ll}]*$")
+CAPS_LINE_RE = regex.compile(r"^[^\p{Ll}]*\p{Lu}[^\p{Ll}]*$")
+# A line that is only a document type ("KẾ HOẠCH", "QUYẾT ĐỊNH:"), from gazetteer/data/document_titles.json.
 _DOC_TYPE_LINE_RE = regex.compile(
-    r"^(?:KẾ HOẠCH|QUYẾT ĐỊNH|CHỈ THỊ|NGHỊ QUYẾT|NGHỊ ĐỊNH|THÔNG TƯ|THÔNG BÁO|BÁO CÁO|CHƯƠNG TRÌNH|"
-    r"HƯỚNG DẪN|TỜ TRÌNH|ĐỀ ÁN|QUY CHẾ|QUY ĐỊNH|KẾT LUẬN|LUẬT|CÔNG VĂN|PHỤ LỤC)\s*:?$"
-)
+    "^(?:" + "|".join(regex.escape(e["title"]) for e in load("document_titles")["titles"]) + r"|PHỤ LỤC)\s*:?$")
 
 
 @dataclass
@@ -281,7 +280,7 @@ def _strip_span(line: _Line) -> tuple[int, int]:
 
 
 def _is_caps(s: str) -> bool:
-    return bool(_CAPS_LINE_RE.match(s)) and sum(c.isalpha() for c in s) >= 2
+    return bool(CAPS_LINE_RE.match(s)) and sum(c.isalpha() for c in s) >= 2
 
 
 def _expected_fn_number(s: str) -> int | None:
@@ -639,7 +638,7 @@ def _joins(prev: str, nxt: str, width: float) -> str | None:
     if not p_caps and not q_caps and _PROPER_NOUN_START_RE.match(q) and not _LIST_MARKER_START_RE.match(p):
         return " "  # "Ủy ban Mặt trận Tổ quốc⏎Việt Nam thành phố": a name wrapped mid-way
     if p_caps and q_caps:
-        if _DOC_TYPE_LINE_RE.match(q) or _AUTHORITY_LINE_RE.match(q):
+        if _DOC_TYPE_LINE_RE.match(q) or AUTHORITY_LINE_RE.match(q):
             return None
         # "III. NHIỆM VỤ VÀ GIẢI⏎PHÁP": a Roman heading wrapped onto a second caps line
         return " " if _ROMAN_HEADING_START_RE.match(p) or len(p) >= 0.5 * width else None
@@ -858,7 +857,7 @@ def _drop_site_furniture(lines: list[_Line], chars: str) -> None:
     k = idx - 1
     while k >= 0 and idx - k <= 8:
         t = lines[k].text.strip()
-        if lines[k].kind == "blank" or (_CAPS_LINE_RE.match(t) and not _DIGIT_OR_COLON_RE.search(t)) \
+        if lines[k].kind == "blank" or (CAPS_LINE_RE.match(t) and not _DIGIT_OR_COLON_RE.search(t)) \
                 or _RULE_LINE_RE.fullmatch(t):
             k -= 1
             continue
