@@ -25,7 +25,7 @@ if TYPE_CHECKING:  # pipeline imports the extractors; import its types lazily
     from pipeline.document import Document, Section
 
 __all__ = ["line_bounds", "sentence_bounds", "clause_start", "content_start", "lead_in_bounds",
-           "section_at", "section_chain", "top_label", "heading_bounds", "is_table_line", "Layout"]
+           "section_at", "section_chain", "top_section", "top_label", "heading_bounds", "is_table_line", "Layout"]
 
 _MARKER = regex.compile(r"[ \t]*(?:[-+•*–][ \t]+|\d+(?:\.\d+)*[.)][ \t]+|[a-zđ][.)][ \t]+|[IVX]+\.[ \t]+)")
 # A sentence ends at . ! ? (or "./." closing a paragraph) before a capital, a digit, a quote or
@@ -110,30 +110,48 @@ class Layout:
             kids.setdefault(parent, []).append(s)
         self.kids = kids
         self.starts = {k: [s.start for s in v] for k, v in kids.items()}
+        self._chains: dict[int, list[Section]] = {}  # section_id -> chain, deepest first
 
     def section_at(self, pos: int) -> Section | None:
         """The deepest section holding ``pos`` (as ``Document.section_at``)."""
         if pos >= self.doc.body_end:
             return self.doc.section_at(pos)
+        kids, starts = self.kids, self.starts
         best, parent = None, None
-        while parent in self.kids:
-            level = self.kids[parent]
-            i = bisect.bisect_right(self.starts[parent], pos) - 1
+        while parent in kids:
+            level = kids[parent]
+            i = bisect.bisect_right(starts[parent], pos) - 1
             # siblings do not overlap; look back a little in case a segmenter made them touch
-            j = next((k for k in range(i, max(-1, i - 3), -1) if level[k].start <= pos < level[k].end), None)
-            if j is None:
+            for k in range(i, max(-1, i - 3), -1):
+                if level[k].start <= pos < level[k].end:
+                    best = level[k]
+                    break
+            else:
                 break
-            best = level[j]
             parent = best.section_id
         return best
 
+    def _ancestry(self, s: Section) -> list[Section]:
+        """``s`` and its ancestors, deepest first; asked for every line and deadline, so
+        each section's list is built once."""
+        cached = self._chains.get(s.section_id)
+        if cached is None or cached[0] is not s:
+            cached = []
+            t = s
+            while t is not None:
+                cached.append(t)
+                t = self.by_id.get(t.parent_id) if t.parent_id is not None else None
+            self._chains[s.section_id] = cached
+        return cached
+
     def chain(self, pos: int) -> list[Section]:
         s = self.section_at(pos)
-        out = []
-        while s is not None:
-            out.append(s)
-            s = self.by_id.get(s.parent_id) if s.parent_id is not None else None
-        return out
+        return [] if s is None else list(self._ancestry(s))  # a copy: callers own the list
+
+    def top(self, pos: int) -> Section | None:
+        """The top-level section holding ``pos``: ``chain(pos)[-1]`` without the copy."""
+        s = self.section_at(pos)
+        return None if s is None else self._ancestry(s)[-1]
 
 
 _LAST: list[Layout] = []
@@ -158,10 +176,15 @@ def section_chain(doc: Document, pos: int) -> list[Section]:
     return layout(doc).chain(pos)
 
 
+def top_section(doc: Document, pos: int) -> Section | None:
+    """The top-level section holding ``pos`` (None when unsegmented or outside)."""
+    return layout(doc).top(pos)
+
+
 def top_label(doc: Document, pos: int) -> str | None:
     """Label of the top-level section holding ``pos`` (None when unsegmented or outside)."""
-    chain = section_chain(doc, pos)
-    return chain[-1].label if chain else None
+    top = top_section(doc, pos)
+    return top.label if top else None
 
 
 def heading_bounds(doc: Document, sec: Section) -> tuple[int, int]:

@@ -25,6 +25,7 @@ are in ``extractors.deadlines``. The words come from ``gazetteer/data/deadlines.
 
 from __future__ import annotations
 
+import bisect
 import datetime as dt
 from dataclasses import dataclass, field, replace
 from functools import lru_cache
@@ -238,10 +239,32 @@ class _Hit:
         return self.m.end(name)
 
 
-def _hits(pat: regex.Pattern, text: str, start: int, end: int, p: "_Patterns"):
-    for m in pat.finditer(text, start, end):
+def _hits(pat: regex.Pattern, text: str, start: int, end: int, p: "_Patterns", scan: "_LongScan | None" = None):
+    """Matches of ``pat`` with the cue/label before each; ``scan`` (a long range) enables the
+    literal prefilter."""
+    prefix_literals = _prefix_literals(p.prefix) if scan is not None else None
+    prefix_starts = scan.candidates(prefix_literals) if prefix_literals is not None else None
+    for m in _prefiltered(pat, text, start, end, scan):
         ls = max(start, text.rfind("\n", 0, m.start()) + 1)
-        yield _Hit(m, p.prefix.search(text, max(ls, m.start() - 70), m.start()))
+        lo, hi = max(ls, m.start() - 70), m.start()
+        if prefix_starts is None:
+            yield _Hit(m, p.prefix.search(text, lo, hi))
+        else:
+            yield _Hit(m, _prefix_at(p.prefix, text, lo, hi, prefix_starts))
+
+
+def _prefix_at(prefix: regex.Pattern, text: str, lo: int, hi: int, starts: list[int]) -> regex.Match | None:
+    """``prefix.search(text, lo, hi)`` where it matters: a non-empty prefix starts with one of
+    its literals, so trying those ``starts`` left to right finds the same leftmost match;
+    when none matches the search could only find the empty "no cue" match (None here,
+    which ``_Hit`` treats alike)."""
+    i = bisect.bisect_left(starts, lo)
+    while i < len(starts) and starts[i] < hi:
+        found = prefix.match(text, starts[i], hi)
+        if found is not None:
+            return found
+        i += 1
+    return None
 
 
 def _cue_of(m) -> str | None:
@@ -324,8 +347,11 @@ def _period(text: str, m: regex.Match, years: YearContext) -> TimeExpr | None:
                  cue=cue, explicit_year=bool(y_text))
 
 
+_SPACES = regex.compile(r"\s+")
+
+
 def _recurring(text: str, m: regex.Match, p: _Patterns) -> TimeExpr:
-    freqs = [p.freq_words.get(regex.sub(r"\s+", " ", f.casefold()), "") for f in m.captures("f")]
+    freqs = [p.freq_words.get(_SPACES.sub(" ", f.casefold()), "") for f in m.captures("f")]
     value = frequencies_value(freqs)
     return _expr(text, _raw_start(m), m.end(), kind="recurring", value=value,
                  recurrence=frequencies_rrule(freqs), cue=_cue_of(m),
@@ -384,6 +410,7 @@ def _in_parens(text: str, s: int, e: int) -> bool:
     return text[max(0, s - 1):s] == "(" and text[e:e + 1] == ")"
 
 
+_LOWER_WORD_NEXT = regex.compile(r"[ \t]*,?[ \t]*\p{Ll}")
 _NOT_A_VERB = regex.compile(r"[ \t]*,?[ \t]*(?:từ|trong|của|và|với|đến|qua)(?![\p{L}])")
 
 
@@ -391,7 +418,258 @@ def _followed_by_verb(text: str, e: int, hi: int) -> bool:
     """"Thường xuyên tổ chức ...", not "liên tục từ năm 2020" (a duration)."""
     if _NOT_A_VERB.match(text, e, hi):
         return False
-    return bool(regex.match(r"[ \t]*,?[ \t]*\p{Ll}", text[e:min(hi, e + 4)]))
+    return bool(_LOWER_WORD_NEXT.match(text[e:min(hi, e + 4)]))
+
+
+# --------------------------------------------------------------------------------------------
+# Literal prefilter for long scans
+# --------------------------------------------------------------------------------------------
+# ``finditer`` over a whole document tries every position, and the word-start lookbehind
+# plus IGNORECASE keeps the regex engine from skipping ahead: scanning the full text costs
+# far more than matching. Every core pattern starts (after zero-width assertions) with one of
+# a few literal words ("quý", "tháng", "định", ...), so on a long range we find those words
+# with ``str.find`` in a lower-cased copy and try ``pattern.match`` only there. The matches
+# are exactly ``finditer``'s: same leftmost positions, same resumption after each match
+# (lookbehinds see the text before ``pos`` in both). Where a pattern's leading literals
+# cannot be read, or lower-casing would not mirror IGNORECASE, the plain scan is used.
+
+_PREFILTER_MIN_CHARS = 2000  # below this (table cells) the plain scan is already cheap
+_META = set("\\()[]{}?*+|.^$")
+
+
+def _split_top(pattern: str, sep: str = "|") -> list[str] | None:
+    """``pattern`` split on top-level ``sep``; None if brackets do not balance."""
+    parts, depth, in_set, i, last = [], 0, False, 0, 0
+    while i < len(pattern):
+        c = pattern[i]
+        if c == "\\":
+            i += 2
+            continue
+        if in_set:
+            in_set = c != "]"
+        elif c == "[":
+            in_set = True
+            if pattern[i + 1:i + 2] == "]" or pattern[i + 1:i + 3] == "^]":
+                return None  # a set starting with "]": not worth reading
+        elif c == "(":
+            depth += 1
+        elif c == ")":
+            depth -= 1
+            if depth < 0:
+                return None
+        elif c == sep and depth == 0:
+            parts.append(pattern[last:i])
+            last = i + 1
+        i += 1
+    if depth or in_set:
+        return None
+    parts.append(pattern[last:])
+    return parts
+
+
+def _group_end(pattern: str, i: int) -> int | None:
+    """Index just past the ``)`` closing the group opened at ``pattern[i]``."""
+    depth, in_set = 0, False
+    while i < len(pattern):
+        c = pattern[i]
+        if c == "\\":
+            i += 2
+            continue
+        if in_set:
+            in_set = c != "]"
+        elif c == "[":
+            in_set = True
+        elif c == "(":
+            depth += 1
+        elif c == ")":
+            depth -= 1
+            if depth == 0:
+                return i + 1
+        i += 1
+    return None
+
+
+def _leading_literals(pattern: str, nonempty: bool = False) -> frozenset[str] | None:
+    """Literal strings one of which every match of ``pattern`` starts with (lower-cased), or
+    None when that cannot be read safely. Conservative: any construct it does not know
+    gives None. ``nonempty``: only non-empty matches count (an empty tail adds nothing)."""
+    if nonempty and not pattern:
+        return frozenset()
+    alts = _split_top(pattern)
+    if alts is None:
+        return None
+    if len(alts) > 1:
+        out: set[str] = set()
+        for a in alts:
+            lits = _leading_literals(a, nonempty)
+            if lits is None:
+                return None
+            out |= lits
+        return frozenset(out)
+    if pattern.startswith("("):
+        close = _group_end(pattern, 0)
+        if close is None:
+            return None
+        head, rest = pattern[:close], pattern[close:]
+        if head.startswith(("(?<!", "(?<=", "(?!", "(?=")):
+            return _leading_literals(rest, nonempty)  # zero-width: the match starts with what follows
+        if head.startswith("(?P<"):
+            inner = head[head.index(">") + 1:-1]
+        elif head.startswith("(?:"):
+            inner = head[3:-1]
+        else:
+            return None  # flags, plain groups, ...: not needed here
+        if rest[:1] in ("?", "*"):
+            first = _leading_literals(inner, nonempty)
+            after = _leading_literals(rest[1:].lstrip("?+"), nonempty)
+            return None if first is None or after is None else first | after
+        if rest[:1] == "{":
+            return None  # may repeat zero times
+        return _leading_literals(inner)  # a required group: the match starts with its match
+    n = 0
+    while n < len(pattern) and pattern[n] not in _META:
+        n += 1
+    if n < len(pattern) and pattern[n] in "?*{":
+        n -= 1  # the last character is optional (or repeated zero times)
+    lit = pattern[:n]
+    if not lit or len(lit.lower()) != len(lit):
+        return None
+    return frozenset({lit.lower()})
+
+
+@lru_cache(maxsize=None)
+def _pattern_literals(pat: regex.Pattern) -> frozenset[str] | None:
+    """The leading literals of ``pat`` (None: scan it the plain way)."""
+    return _leading_literals(pat.pattern)
+
+
+@lru_cache(maxsize=None)
+def _unfoldable_chars(literal_chars: frozenset[str]) -> frozenset[str]:
+    """The characters that IGNORECASE equates with one of ``literal_chars`` but that
+    ``str.lower`` does not map onto it ("ſ" for "s", "İ" for "i"); a text holding one is
+    scanned the plain way."""
+    probe = regex.compile("[" + "".join(regex.escape(c) for c in sorted(literal_chars)) + "]",
+                          regex.IGNORECASE | regex.V0)
+    # case pairs never cross the BMP boundary, so the BMP holds every variant of our letters
+    everything = "".join(map(chr, range(0x10000)))
+    return frozenset(c for c in probe.findall(everything) if len(c.lower()) != 1 or c.lower() not in literal_chars)
+
+
+@lru_cache(maxsize=None)
+def _prefix_literals(prefix: regex.Pattern) -> frozenset[str] | None:
+    """Leading literals of the non-empty matches of the cue/label ``prefix`` (it ends with
+    ``$``, zero-width; its empty match means "no cue" and is dropped by ``_Hit``)."""
+    pattern = prefix.pattern
+    if not pattern.endswith("$") or pattern.endswith("\\$"):
+        return None
+    return _leading_literals(pattern[:-1], nonempty=True)
+
+
+def _all_literal_chars(p: "_Patterns") -> frozenset[str]:
+    chars: set[str] = set()
+    for lits in [_pattern_literals(pat) for pat in _scanned_patterns(p)] + [_prefix_literals(p.prefix)]:
+        for lit in lits or ():
+            chars |= set(lit)
+    return frozenset(chars)
+
+
+def _scanned_patterns(p: "_Patterns"):
+    yield from (pat for pat, _ in p.day_rules)
+    yield from (p.day_range, p.month_range, p.year_range, p.absolute, p.period, p.recurring, p.bare_periodic,
+                p.continuous)
+    yield from (pat for pat, _ in p.vague)
+
+
+_NEGATED_SET = regex.compile(r"(?<!\\)\[\^((?:\\.|[^\]\\])*)\]")
+_SAFE_ESCAPE = regex.compile(r"\\(?:d|p\{(?:L|N|Ll|Lu)\}|[^A-Za-z0-9\s])")
+_INLINE_FLAGS = regex.compile(r"\(\?(?!P<|:|<[!=]|[!=])")
+
+
+@lru_cache(maxsize=None)
+def _line_local(pat: regex.Pattern) -> bool:
+    """True when no part of ``pat`` (lookaheads included) can match a newline, so a match
+    starting on a line is found just as well with ``endpos`` at that line's end. This
+    matters for speed: ``match`` looks for a pattern's rare required words ("dịp",
+    "yêu cầu") from ``pos`` up to ``endpos``, i.e. to the end of the document on every
+    call unless bounded. Conservative: an unknown escape, an anchor, inline flags or a
+    negated set that does not exclude the newline all say False."""
+    pattern = pat.pattern
+    if pat.flags & regex.DOTALL or "\n" in pattern or _INLINE_FLAGS.search(pattern):
+        return False
+    if any(r"\n" not in m.group(1) for m in _NEGATED_SET.finditer(pattern)):
+        return False
+    rest = _NEGATED_SET.sub("", pattern)
+    if "^" in rest or "$" in rest:
+        return False
+    return "\\" not in _SAFE_ESCAPE.sub("", rest)
+
+
+class _LongScan:
+    """A long range of one text, prepared for the literal prefilter: the lower-cased text
+    and, per literal, its positions (shared by the patterns that start with it)."""
+
+    __slots__ = ("text", "folded", "start", "end", "positions", "merged")
+
+    def __init__(self, text: str, folded: str, start: int, end: int):
+        self.text, self.folded, self.start, self.end = text, folded, start, end
+        self.positions: dict[str, list[int]] = {}
+        self.merged: dict[frozenset[str], list[int]] = {}
+
+    @classmethod
+    def of(cls, text: str, start: int, end: int, p: "_Patterns") -> "_LongScan | None":
+        """None when lower-casing is not position-for-position a case-insensitive view of
+        ``text`` for our literals (then scans use ``finditer``)."""
+        folded = text.lower()
+        if len(folded) != len(text) or any(c in text for c in _unfoldable_chars(_all_literal_chars(p))):
+            return None
+        return cls(text, folded, start, end)
+
+    def literal_positions(self, lit: str) -> list[int]:
+        found = self.positions.get(lit)
+        if found is None:
+            found = []
+            i = self.folded.find(lit, self.start, self.end)
+            while i >= 0:
+                found.append(i)
+                i = self.folded.find(lit, i + 1, self.end)
+            self.positions[lit] = found
+        return found
+
+    def candidates(self, literals: frozenset[str]) -> list[int]:
+        """Sorted start positions of any of ``literals`` (several patterns share a set)."""
+        if len(literals) == 1:
+            return self.literal_positions(next(iter(literals)))
+        found = self.merged.get(literals)
+        if found is None:
+            found = self.merged[literals] = sorted(set().union(*(self.literal_positions(lit) for lit in literals)))
+        return found
+
+
+def _prefiltered(pat: regex.Pattern, text: str, start: int, end: int, scan: _LongScan | None):
+    """The matches of ``pat.finditer(text, start, end)``, found from literal candidates when
+    ``scan`` (the same text and range) is given and ``pat``'s leading literals are known."""
+    literals = _pattern_literals(pat) if scan is not None else None
+    if literals is None:
+        yield from pat.finditer(text, start, end)
+        return
+    candidates = scan.candidates(literals)
+    line_local = _line_local(pat)
+    pos = start
+    line_end = -1  # end of the line of the last candidate (candidates ascend: reuse it)
+    for c in candidates:
+        if c < pos:
+            continue
+        stop = end
+        if line_local:
+            if c > line_end:
+                line_end = text.find("\n", c, end)
+                if line_end < 0:
+                    line_end = end
+            stop = line_end
+        m = pat.match(text, c, stop)
+        if m is not None:
+            yield m
+            pos = m.end() if m.end() > c else c + 1
 
 
 # --------------------------------------------------------------------------------------------
@@ -420,6 +698,7 @@ def find_time_expressions(text: str, start: int = 0, end: int | None = None, *,
     """
     end = len(text) if end is None else end
     p = _patterns()
+    scan = _LongScan.of(text, start, end, p) if end - start >= _PREFILTER_MIN_CHARS else None
     cands: list[tuple[int, TimeExpr]] = []
 
     def add(kind_key: str, e: TimeExpr | None):
@@ -427,20 +706,20 @@ def find_time_expressions(text: str, start: int = 0, end: int | None = None, *,
             cands.append((_PRIORITY[kind_key], e))
 
     for pat, rule in p.day_rules:
-        for m in _hits(pat, text, start, end, p):
+        for m in _hits(pat, text, start, end, p, scan):
             add("recurring_rule", _day_rule(text, m, rule))
-    for m in _hits(p.day_range, text, start, end, p):
+    for m in _hits(p.day_range, text, start, end, p, scan):
         if not cell and p.references.search(_left(text, m.start(), start, 30)):
             continue
         add("range", _day_range(text, m, years))
-    for m in _hits(p.month_range, text, start, end, p):
+    for m in _hits(p.month_range, text, start, end, p, scan):
         add("range", _month_range(text, m, years))
-    for m in _hits(p.year_range, text, start, end, p):
+    for m in _hits(p.year_range, text, start, end, p, scan):
         e = _year_range(text, m)
         if e is not None and not (cell or m.group("label")):
             e = replace(e, kind="_blocked")  # "từ năm 2025 đến hết năm 2030" in prose: a span, no deadline
         add("range", e)
-    for m in _hits(p.absolute, text, start, end, p):
+    for m in _hits(p.absolute, text, start, end, p, scan):
         cue = _cue_of(m)
         if not cell:
             if cue is None or cue == "from":
@@ -458,7 +737,7 @@ def find_time_expressions(text: str, start: int = 0, end: int | None = None, *,
             if cue == "before" and p.conditions.search(left):
                 continue
         add("absolute", _absolute(text, m, years))
-    for m in _hits(p.period, text, start, end, p):
+    for m in _hits(p.period, text, start, end, p, scan):
         cue = _cue_of(m)
         if not cell:
             paren = _in_parens(text, m.start(), m.end())
@@ -479,24 +758,24 @@ def find_time_expressions(text: str, start: int = 0, end: int | None = None, *,
         m = p.cell_year.fullmatch(text, start, end)
         if m:
             add("period", _cell_year(text, m, years, start, end))
-    for m in _hits(p.recurring, text, start, end, p):
+    for m in _hits(p.recurring, text, start, end, p, scan):
         e = _recurring(text, m, p)
         if not cell and not m.group("per") and len(e.frequencies) == 1 and _cue_of(m) != "label":
             if not (clause_initial(text, m.start(), start) or _REPORTING.search(_left(text, m.start(), start, 30))):
                 continue
         add("recurring", e)
-    for m in _hits(p.bare_periodic, text, start, end, p):
+    for m in _hits(p.bare_periodic, text, start, end, p, scan):
         if cell or _cue_of(m) == "label":
             add("periodic", _expr(text, _raw_start(m), m.end(), kind="recurring", value="periodic",
                                   cue=_cue_of(m), bare_periodic=True))
-    for m in _hits(p.continuous, text, start, end, p):
+    for m in _hits(p.continuous, text, start, end, p, scan):
         if not cell and _cue_of(m) != "label":
             if not (clause_initial(text, m.start(), start) and _followed_by_verb(text, m.end(), end)):
                 continue
         add("continuous", _expr(text, _raw_start(m), m.end(), kind="continuous", value="continuous",
                                 cue=_cue_of(m)))
     for pat, entry in p.vague:
-        for m in _hits(pat, text, start, end, p):
+        for m in _hits(pat, text, start, end, p, scan):
             if entry.get("cell_only") and not cell and _cue_of(m) != "label":
                 continue
             y = m.groupdict().get("year")

@@ -39,7 +39,7 @@ import regex
 
 
 from .deadline_context import (
-    clause_start, content_start, is_table_line, lead_in_bounds, section_at, section_chain, sentence_bounds,
+    clause_start, content_start, is_table_line, lead_in_bounds, section_at, sentence_bounds, top_section,
 )
 from .deadline_patterns import TimeExpr, find_time_expressions, frequencies_in, report_type_before
 from .deadline_values import YearContext, frequencies_rrule, frequencies_value
@@ -148,8 +148,8 @@ def _symbol_guard(text: str, s: int) -> bool:
 
 
 def _label(doc: Document, pos: int) -> str | None:
-    chain = section_chain(doc, pos)
-    return chain[-1].label if chain else None
+    top = top_section(doc, pos)
+    return top.label if top else None
 
 
 # --------------------------------------------------------------------------------------------

@@ -70,6 +70,12 @@ def _columns() -> list[dict]:
     return load("task_tables")["columns"]
 
 
+@lru_cache(maxsize=None)
+def _keyword_pattern(keyword: str) -> regex.Pattern:
+    """A header keyword as a whole word (compiled once per keyword: headers are many)."""
+    return regex.compile(rf"(?<!\w){regex.escape(keyword)}(?!\w)")
+
+
 def header_role(header: str) -> str | None:
     """Role of one header cell.
 
@@ -81,7 +87,7 @@ def header_role(header: str) -> str | None:
         return None
     for col in _columns():
         for kw in col["keywords"]:
-            if (h == kw) if col.get("exact") else regex.search(rf"(?<!\w){regex.escape(kw)}(?!\w)", h):
+            if (h == kw) if col.get("exact") else _keyword_pattern(kw).search(h):
                 return col["role"]
     return None
 

@@ -91,6 +91,10 @@ def _alias_re() -> tuple[regex.Pattern, dict[str, str]]:
 
 
 _SPACES = regex.compile(r"\s+")
+# compiled once (they run per unit name; module-level ``regex`` calls re-look-up the pattern)
+_LEVEL_AT_END = regex.compile(r"\b(?:các\s+cấp|cấp\s+(?:xã|tỉnh|huyện|cơ sở))\s*$")
+_COLLECTIVE_WORDS = regex.compile(r"\b(?:các cấp|cấp xã|cấp tỉnh|cấp huyện)\b")
+_DASHES = regex.compile(r"[\u2010-\u2015\u2212]")
 _DASH_SPACES = regex.compile(r"\s*-\s*")
 _MTTQ_VN = regex.compile(r"(mặt trận tổ quốc) việt nam\b")
 _EDGE = regex.compile(r"^[\s,;:.\-]+|[\s,;:.\-]+$")
@@ -375,7 +379,7 @@ def match_unit(text: str, pos: int, end: int | None = None, *, cell: bool = Fals
             if lv:
                 q = lv.end()
     kind = "specific"
-    lv_in = regex.search(r"\b(?:các\s+cấp|cấp\s+(?:xã|tỉnh|huyện|cơ sở))\s*$", text[pos:q])
+    lv_in = _LEVEL_AT_END.search(text[pos:q])
     if lv_in:
         kind = "collective"
     return _make(text, pos, q, kind)
@@ -466,8 +470,7 @@ def split_units(text: str, start: int = 0, end: int | None = None) -> list[UnitN
 
 def _kind_of(raw: str) -> str:
     low = raw.casefold()
-    if low.startswith(("các ", "toàn thể", "tất cả")) or " các " in f" {low} " or regex.search(
-            r"\b(?:các cấp|cấp xã|cấp tỉnh|cấp huyện)\b", low):
+    if low.startswith(("các ", "toàn thể", "tất cả")) or " các " in f" {low} " or _COLLECTIVE_WORDS.search(low):
         return "collective"
     return "specific"
 
@@ -501,7 +504,7 @@ def canonical_name(raw: str) -> str:
     'Phòng Văn hóa - Xã hội'
     """
     s = unicodedata.normalize("NFC", raw).replace("\u00d0", "Đ")
-    s = regex.sub(r"[\u2010-\u2015\u2212]", "-", s)
+    s = _DASHES.sub("-", s)
     s = government_tones(_SPACES.sub(" ", s)).strip(" \t,;:.")
     if s.endswith(" -"):
         s = s[:-2]

@@ -37,7 +37,7 @@ from gazetteer import load
 
 from .deadline_context import (
     content_start, heading_bounds, is_table_line, lead_in_bounds, line_bounds, section_at, section_chain,
-    sentence_bounds,
+    sentence_bounds, top_section,
 )
 from .task_tables import task_rows
 from .unit_names import UnitName, canonical_name, match_unit_list, split_units, unit_key
@@ -125,6 +125,14 @@ def _cues() -> _Cues:
 # Who is responsible at a position
 # --------------------------------------------------------------------------------------------
 
+# Compiled once: these run per sentence, and the module-level ``regex`` functions pay a
+# pattern-cache lookup on every call.
+_CLAUSE_PUNCT = regex.compile(r"[,;:.]")
+_OF_NEXT = regex.compile(r"[ \t]*của\b")  # "... của": the units are a possessor, not a subject
+_PASSIVE_NEXT = regex.compile(r"[ \t]*được\b")
+_LEADS_NEXT = regex.compile(r"[ \t]*chủ\s+trì")
+
+
 def subject_units(text: str, s: int, e: int, *, heading: bool = False) -> tuple[list[UnitName], str | None]:
     """Units a sentence ``text[s:e]`` opens with, and the role its predicate gives them.
 
@@ -148,7 +156,7 @@ def subject_units(text: str, s: int, e: int, *, heading: bool = False) -> tuple[
         if heading or rest.strip() in (":", ""):
             return units, "lead"
         return [], None
-    if heading and len(rest.split()) <= 3 and not regex.search(r"[,;:.]", rest.strip()):
+    if heading and len(rest.split()) <= 3 and not _CLAUSE_PUNCT.search(rest.strip()):
         # "5. Trung tâm Dịch vụ tổng hợp": a heading that only names a unit; the grammar
         # stopped at a word that doubles as a verb ("tổng hợp")
         u = units[-1]
@@ -156,9 +164,9 @@ def subject_units(text: str, s: int, e: int, *, heading: bool = False) -> tuple[
         units[-1] = UnitName(u.start, end, text[u.start:end], canonical_name(text[u.start:end]), u.kind)
         return units, "lead"
     cues = _cues()
-    if not cues.predicate_start.match(text, last, e) or regex.match(r"[ \t]*của\b", rest):
+    if not cues.predicate_start.match(text, last, e) or _OF_NEXT.match(rest):
         return [], None
-    if regex.match(r"[ \t]*được\b", rest):
+    if _PASSIVE_NEXT.match(rest):
         return [], None  # passive: "Cơ quan được đánh giá ..."
     role = "support" if cues.support_predicate.match(text, last, e) else "lead"
     return units, role
@@ -253,10 +261,10 @@ class _Collector:
 def _allowed(doc: Document, pos: int, has_sections: bool) -> bool:
     """Prose at ``pos`` may assign work: its top-level section is a task-like one. An
     unsegmented document (no labelled sections) is read whole."""
-    chain = section_chain(doc, pos)
-    if not chain:
+    top = top_section(doc, pos)
+    if top is None:
         return not has_sections
-    return chain[-1].label in ALLOWED_LABELS
+    return top.label in ALLOWED_LABELS
 
 
 def _sentences(text: str, ls: int, le: int):
@@ -275,23 +283,30 @@ def _prose(doc: Document, col: _Collector, ls: int, le: int, heading_end: int | 
     text = doc.text
     cues = _cues()
     for s, e in _sentences(text, ls, le):
-        task = _task_text(text, s, e)
+        # the task text is needed only when the sentence names a unit (a few in a hundred)
+        sentence_task: list[str | None] = []
+
+        def task() -> str | None:
+            if not sentence_task:
+                sentence_task.append(_task_text(text, s, e))
+            return sentence_task[0]
+
         lead_here: list[UnitName] = []
         # label lines: "Đơn vị chủ trì: Sở Tài chính"
         m = cues.lead_label.match(text, s, e)
         if m:
             for u in split_units(text, m.end(), e):
-                col.add(u, "lead", task, "text")
+                col.add(u, "lead", task(), "text")
             continue
         m = cues.support_label.match(text, s, e)
         if m:
             for u in split_units(text, m.end(), e):
-                col.add(u, "support", task, "text")
+                col.add(u, "support", task(), "text")
             continue
         is_heading = heading_end is not None and s == ls and e >= heading_end - 1
         units, role = subject_units(text, s, e, heading=is_heading)
         for u in units:
-            col.add(u, role, task, "text")
+            col.add(u, role, task(), "text")
         if role == "lead":
             lead_here += units
         c = content_start(text, s, e)
@@ -299,7 +314,7 @@ def _prose(doc: Document, col: _Collector, ls: int, le: int, heading_end: int | 
         if m:
             us = match_unit_list(text, m.end(), e)
             for u in us:
-                col.add(u, "lead", task, "text")
+                col.add(u, "lead", task(), "text")
             lead_here += us
         for m in cues.lead_anywhere.finditer(text, s, e):
             us = match_unit_list(text, m.end(), e)
@@ -308,16 +323,16 @@ def _prose(doc: Document, col: _Collector, ls: int, le: int, heading_end: int | 
             after = us[-1].end
             if after < e and not cues.predicate_start.match(text, after, e):
                 continue
-            if regex.match(r"[ \t]*của\b", text[after:e]):
+            if _OF_NEXT.match(text[after:e]):
                 continue
             for u in us:
-                col.add(u, "lead", task, "text")
+                col.add(u, "lead", task(), "text")
             lead_here += us
         for m in cues.lead_do.finditer(text, s, e):
             us = match_unit_list(text, m.end(), e)
-            if us and regex.match(r"[ \t]*chủ\s+trì", text[us[-1].end:e]):
+            if us and _LEADS_NEXT.match(text[us[-1].end:e]):
                 for u in us:
-                    col.add(u, "lead", task, "text")
+                    col.add(u, "lead", task(), "text")
                 lead_here += us
         for m in cues.support.finditer(text, s, e):
             us = match_unit_list(text, m.end(), e)
@@ -326,7 +341,7 @@ def _prose(doc: Document, col: _Collector, ls: int, le: int, heading_end: int | 
             if not (lead_here or context_units(doc, m.start())):
                 continue  # "Phối hợp với Ủy ban MTTQ ..." with nobody assigned: not an assignment
             for u in us:
-                col.add(u, "support", task, "text")
+                col.add(u, "support", task(), "text")
 
 
 def extract_assignments(doc: Document) -> list[Assignment]:
