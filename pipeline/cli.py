@@ -39,8 +39,15 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     try:
         return int(args.func(args) or 0)
-    except BrokenPipeError:  # `vnplan cites OUT | head`
-        return 0
+    except BrokenPipeError:
+        # `vnplan cites OUT | head` closed our stdout: nothing is wrong. Any other broken
+        # pipe (a worker's, say) is a real error and must not pass for success.
+        try:
+            sys.stdout.flush()
+        except BrokenPipeError:
+            sys.stderr.close()
+            return 0
+        raise
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         return 130
