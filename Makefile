@@ -17,7 +17,7 @@ demo: bootstrap
 	$(BIN)/vnplan evaluate --gold data/gold --out $(OUT)
 
 test: bootstrap
-	$(BIN)/python -m pytest tests
+	$(BIN)/python -m pytest tests --doctest-modules pipeline extractors gazetteer
 
 bench: bootstrap
 	$(BIN)/python benchmarks/run_all.py

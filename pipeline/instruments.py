@@ -34,21 +34,21 @@ import datetime as dt
 import os
 from pathlib import Path
 
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.parquet as pq
+
+from .schema import TABLES
 from .write import rows_to_table, table_files, write_parquet_atomic
 
 _FIELDS = ("type", "number", "year", "symbol", "issue_date", "issuer", "scope", "name", "subject")
-# Mentions in a fixed order (document, position), so ties between equally common values
-# always go to the same one and a resumed run writes the same table as a clean one.
-_MENTIONS_SQL = f"""
-SELECT instrument_id, doc_id, {", ".join(_FIELDS)}
-FROM citations
-WHERE instrument_id IS NOT NULL
-ORDER BY instrument_id, doc_id, start, citation_id
-"""
+_ORDER = ("instrument_id", "doc_id", "start", "citation_id")
 
 
 def _most_common(values: list):
     """The most frequent non-null value; ties go to the one seen first.
+
+    The reference semantics of the vectorised ``_field_winners``.
 
     >>> _most_common([None, "b", "a", "a", "b"]), _most_common([None])
     ('b', None)
@@ -60,25 +60,64 @@ def _most_common(values: list):
     return max(counts, key=counts.get) if counts else None  # max keeps the first of equals
 
 
-def _aggregate(con) -> list[dict]:
-    cur = con.execute(_MENTIONS_SQL)
-    groups: dict[str, dict] = {}
-    while True:
-        batch = cur.fetchmany(50_000)
-        if not batch:
-            break
-        for row in batch:
-            g = groups.get(row[0])
-            if g is None:
-                g = groups[row[0]] = {"docs": set(), "n": 0, **{f: [] for f in _FIELDS}}
-            g["docs"].add(row[1])
-            g["n"] += 1
-            for f, v in zip(_FIELDS, row[2:]):
-                g[f].append(v)
+def _mentions(out_dir) -> pa.Table:
+    """The citations columns the aggregation needs, one row per mention with an instrument,
+    in a fixed order (instrument, document, position) with its rank in ``_order``."""
+    schema = TABLES["citations"]
+    names = list(dict.fromkeys(_ORDER + _FIELDS))
+    parts = []
+    for f in table_files(out_dir, "citations"):
+        pf = pq.ParquetFile(f)
+        present = set(pf.schema_arrow.names)
+        t = pf.read(columns=[n for n in names if n in present])
+        cols = [t[n].cast(schema.field(n).type) if n in present else pa.nulls(t.num_rows, schema.field(n).type)
+                for n in names]
+        t = pa.Table.from_arrays(cols, names=names)
+        parts.append(t.filter(pc.is_valid(t["instrument_id"])))
+    t = pa.concat_tables(parts) if parts else pa.schema([schema.field(n) for n in names]).empty_table()
+    # Ties between equally common values go to the first mention in this order, so a resumed
+    # run (other files, other row order) writes the same table as a clean one.
+    t = t.take(pc.sort_indices(t, [(n, "ascending") for n in _ORDER]))
+    return t.append_column("_order", pa.array(range(t.num_rows), pa.int64()))
+
+
+def _first_per_instrument(t: pa.Table, value: str) -> dict:
+    """``{instrument_id: value}`` from the first row of each instrument (rows sorted by id)."""
+    ids = t["instrument_id"].to_pylist()
+    vals = t[value].to_pylist()
+    out: dict = {}
+    for iid, v in zip(ids, vals):
+        if iid not in out:
+            out[iid] = v
+    return out
+
+
+def _field_winners(t: pa.Table, field: str) -> dict:
+    """``{instrument_id: most common non-null value of field}`` (ties: first mention)."""
+    t = t.select(["instrument_id", field, "_order"]).filter(pc.is_valid(t[field]))
+    if t.num_rows == 0:
+        return {}
+    g = t.group_by(["instrument_id", field], use_threads=False).aggregate(
+        [("_order", "min"), ("_order", "count")])
+    g = g.take(pc.sort_indices(g, [("instrument_id", "ascending"), ("_order_count", "descending"),
+                                   ("_order_min", "ascending")]))
+    return _first_per_instrument(g, field)
+
+
+def _aggregate(t: pa.Table) -> list[dict]:
+    """One row per instrument: each field's most common value, document and mention counts.
+
+    Vectorised in Arrow (grouping in C++): Python only touches one row per instrument, so the
+    memory stays a few columns of the corpus's citations however many mentions it has.
+    """
+    counts = t.group_by("instrument_id", use_threads=False).aggregate(
+        [("doc_id", "count_distinct"), ("_order", "count")])
+    winners = {f: _field_winners(t, f) for f in _FIELDS}
     out = []
-    for iid, g in groups.items():
-        r = {f: _most_common(g[f]) for f in _FIELDS}
-        r.update(instrument_id=iid, year_in_number=r.pop("year"), n_documents=len(g["docs"]), n_mentions=g["n"])
+    for iid, n_docs, n in zip(counts["instrument_id"].to_pylist(), counts["doc_id_count_distinct"].to_pylist(),
+                              counts["_order_count"].to_pylist()):
+        r = {f: winners[f].get(iid) for f in _FIELDS}
+        r.update(instrument_id=iid, year_in_number=r.pop("year"), n_documents=n_docs, n_mentions=n)
         out.append(r)
     out.sort(key=lambda r: (-r["n_documents"], -r["n_mentions"], r["instrument_id"]))
     return out
@@ -95,11 +134,9 @@ def instrument_rows(out_dir: str | os.PathLike) -> list[dict]:
     """The ``instruments`` rows for the citations under ``out_dir`` (not written)."""
     from extractors.citation_codes import CODES
 
-    from .query import connect
     from .resolve import NATIONAL, known_instruments
 
-    con = connect(out_dir, tables=["citations"])
-    rows = _aggregate(con)
+    rows = _aggregate(_mentions(out_dir))
     known = known_instruments()
     out = []
     for r in rows:

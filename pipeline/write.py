@@ -43,9 +43,7 @@ def rows_to_table(table: str, rows: list[dict]) -> pa.Table:
     >>> rows_to_table("texts", [{"doc_id": "d", "text": "x", "body_end": 1}]).num_rows
     1
     """
-    schema = schema_for(table)
-    cols = {name: [r.get(name) for r in rows] for name in schema.names}
-    return pa.Table.from_pydict(cols, schema=schema)
+    return pa.Table.from_pylist(rows, schema=schema_for(table))
 
 
 def write_parquet_atomic(path: Path, table: pa.Table, fsync: bool = True) -> Path:
