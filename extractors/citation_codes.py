@@ -27,6 +27,7 @@ _LOOKALIKES = str.maketrans({
     "Х": "X", "У": "Y", "Ð": "Đ", "Ɖ": "Đ", "đ": "đ",
 })
 _TERM = regex.compile(r"^(?P<stem>\D+?)(?P<term>\d{1,2})$")
+_SYMBOL_SEP = regex.compile(r"[-/]")
 
 
 def fold_code(token: str) -> str:
@@ -252,7 +253,12 @@ class CodeBook:
         >>> CODES.type_of_word("QUYẾT ĐỊNH"), CODES.type_of_word("văn bản")
         ('Quyết định', None)
         """
-        return self.word_types.get(" ".join(word.split()).casefold())
+        key = ("word", word)
+        try:
+            return self._memo[key]
+        except KeyError:
+            hit = self._memo[key] = self.word_types.get(" ".join(word.split()).casefold())
+            return hit
 
     def compatible(self, type_: str, code: str | None) -> bool:
         """Whether a type word agrees with the type code of the symbol.
@@ -281,8 +287,14 @@ class CodeBook:
 
     def issuers_of(self, symbol: str) -> list[tuple[IssuerCode, str | None]]:
         """Known issuer codes of a canonical symbol, in order (type codes skipped)."""
+        key = ("issuers_of", symbol)
+        if key not in self._memo:
+            self._memo[key] = tuple(self._issuers_of(symbol))
+        return list(self._memo[key])
+
+    def _issuers_of(self, symbol: str) -> list[tuple[IssuerCode, str | None]]:
         out = []
-        toks = [t for t in regex.split(r"[-/]", symbol) if t]
+        toks = [t for t in _SYMBOL_SEP.split(symbol) if t]
         for i, tok in enumerate(toks):
             if i == 0 and self.type_code(tok) is not None and len(toks) > 1:
                 continue

@@ -65,7 +65,10 @@ SO_LIST_RE = regex.compile(
     rf"(?P<form>{_B}(?:mẫu|Mẫu|MẪU|biểu|Biểu|BIỂU|phụ lục|Phụ lục|PHỤ LỤC)[ ])?"
     rf"(?P<so>{_B}(?P<so_word>số|Số|SỐ|No\.?|NO\.?)(?P<so_hieu>[ ]hiệu)?[ ]?:?\s?)?"
     rf"(?P<list>(?:{NUMBER}[ ]?(?:,|;|và)[ ]?)*)"
-    rf"\Z"
+    rf"\Z",
+    # Matched right to left from the number: one attempt instead of one per window position.
+    # Every part is greedy and optional, so this finds the same (leftmost-starting) match.
+    regex.REVERSE,
 )
 # 2. the nearest type word before that (searched backwards), and what lies between:
 #    nothing ("Quyết định số"), a law's name ("Luật Tổ chức chính quyền địa phương số"),

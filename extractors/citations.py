@@ -31,6 +31,7 @@ from __future__ import annotations
 import bisect
 import datetime as dt
 from dataclasses import dataclass, field
+from functools import lru_cache
 
 import regex
 
@@ -63,6 +64,7 @@ _NAMED_TYPES = ("Luật", "Bộ luật", "Pháp lệnh")
 _TRAILING_DIGITS = regex.compile(r"^(?P<stem>\D+?)(?P<digits>\d{1,2})$")
 _NAME_YEAR = regex.compile(r"[ ](?:năm[ ])?(?P<y>(?:19|20)\d{2})$")
 _ISSUER_TRAIL = regex.compile(r"(?:[ ,;\-]|[ ](?:và|của|tại))+$")
+_LIST_NUMBER = regex.compile(r"\d{1,5}")
 
 
 @dataclass
@@ -121,7 +123,7 @@ class Citation:
 # --- symbols ------------------------------------------------------------------------------
 
 
-@dataclass
+@dataclass(slots=True)
 class _Symbol:
     canonical: str
     end: int  # end of the symbol in the text
@@ -166,6 +168,17 @@ def parse_symbol(sym: str, sym_start: int, text: str) -> _Symbol | None:
     >>> parse_symbol("QĐ/TW1", 0, "QĐ/TW1").canonical
     'QĐ/TW'
     """
+    rel = _parse_symbol(sym)
+    if rel is None:
+        return None
+    return _Symbol(rel.canonical, sym_start + rel.end, list(rel.tokens), rel.type_code, rel.known_first,
+                   sym_start + rel.marker_end)
+
+
+@lru_cache(maxsize=8192)
+def _parse_symbol(sym: str) -> _Symbol | None:
+    """``parse_symbol`` of a symbol starting at 0; memoized, since the same few symbols
+    ("NĐ-CP", "KH-UBND") make most citations. Callers get copies, never this object."""
     toks: list[tuple[str, str, int, int]] = []  # (sep, token, start, end)
     for m in SYMBOL_TOKEN_RE.finditer(sym):
         sep = (m.group("sep") or "")
@@ -209,7 +222,7 @@ def parse_symbol(sym: str, sym_start: int, text: str) -> _Symbol | None:
     # A bare type code ("5/QĐ") names no issuer; still a (truncated) citation.
     type_code = CODES.type_code(canon_toks[0]) if len(canon_toks) > 1 or CODES.type_code(first) else None
     known_first = CODES.canon(first) is not None or CODES.split_glued(first) is not None
-    end = sym_start + toks[-1][3]
+    end = toks[-1][3]
     return _Symbol("".join(out), end, canon_toks, type_code, known_first, end + glued)
 
 
@@ -218,9 +231,8 @@ def parse_symbol(sym: str, sym_start: int, text: str) -> _Symbol | None:
 
 def parse_date(m: regex.Match) -> dt.date | None:
     """The date of a ``DATE_RE`` match, None when it is not a real calendar day."""
-    d = int(m.group("d"))
-    mo = int(m.group("m") or m.group("m2"))
-    y = int(m.group("y") or m.group("y2"))
+    d, mo, mo2, y, y2 = m.group("d", "m", "m2", "y", "y2")
+    d, mo, y = int(d), int(mo or mo2), int(y or y2)
     try:
         return dt.date(y, mo, d)
     except ValueError:
@@ -279,7 +291,7 @@ def _subject_after(text: str, pos: int) -> tuple[str, int] | None:
 # --- the extractor --------------------------------------------------------------------------
 
 
-@dataclass
+@dataclass(slots=True)
 class _Left:
     start: int  # where the mention starts (type word, "số", or the number)
     type_word: str | None
@@ -294,7 +306,7 @@ class _Left:
 
 def _left_context(text: str, num_start: int) -> _Left:
     m = SO_LIST_RE.search(text, max(0, num_start - 48), num_start)
-    so = m.group("so")
+    form, so, so_word, so_hieu, list_ = m.group("form", "so", "so_word", "so_hieu", "list")
     lst = []
     p = m.start()
     tw = TYPE_WORD_BACK_RE.search(text, max(0, p - _LEFT_WINDOW), p)
@@ -307,30 +319,30 @@ def _left_context(text: str, num_start: int) -> _Left:
             if name and not _plausible_name(type_word, name):
                 # "theo quy định tại Điều 26 Nghị định số …": a type word too far away.
                 type_word = type_start = name = None
-    if m.group("list") and (so or type_word):
-        for nm in regex.finditer(r"\d{1,5}", m.group("list")):
-            lst.append((nm.group(), m.start("list") + nm.start(), m.start("list") + nm.end()))
+    if list_ and (so or type_word):
+        list_start = m.start("list")
+        for nm in _LIST_NUMBER.finditer(list_):
+            lst.append((nm.group(), list_start + nm.start(), list_start + nm.end()))
     header = False
+    so_start = m.start("so") if so else None
     if so:
-        so_start = m.start("so")
         line_start = text.rfind("\n", 0, so_start) + 1
         before = text[line_start:so_start].strip(" *\t")
-        if m.group("so_hieu"):
+        if so_hieu:
             header = True  # "Số hiệu:" of a legal portal's summary box
-        elif m.group("so_word")[0] in "SN" and not before and not type_word:
+        elif so_word[0] in "SN" and not before and not type_word:
             # "Số: 123/KH-UBND" heading a line; "No. 63/2025/QH15;" in running text is
             # a citation: the caller checks what follows the symbol.
             header = True if ":" in so else None
     if type_word:
         start = type_start
     elif so:
-        start = m.start("so")
+        start = so_start
     elif lst:
         start = m.start("list")
     else:
         start = num_start
-    return _Left(start, type_word, type_start, name, bool(so), header, bool(m.group("form")), lst,
-                 m.start("so") if so else None)
+    return _Left(start, type_word, type_start, name, bool(so), header, bool(form), lst, so_start)
 
 
 def _plausible_name(type_word: str, name: str) -> bool:
@@ -410,22 +422,21 @@ def _own_number(doc) -> tuple[str, str] | None:
 def _numbered(text: str, own: tuple[str, str] | None) -> list[Citation]:
     raw_hits = []
     for m in CITATION_CORE_RE.finditer(text):
-        sym = parse_symbol(m.group("sym"), m.start("sym"), text)
+        num, sep, year_s, sym_s = m.group("num", "sep", "year", "sym")
+        sym = parse_symbol(sym_s, m.start("sym"), text)
         if sym is None:
             continue
         left = _left_context(text, m.start())
-        sep = m.group("sep")
         if not _accept(sep, sym, left, text, m.start()):
             continue
-        if own is not None and (m.group("num").lstrip("0") or "0", sym.canonical) == own:
+        if own is not None and (num.lstrip("0") or "0", sym.canonical) == own:
             continue
-        raw_hits.append((m, sym, left))
+        raw_hits.append((m, num, sep, year_s, sym, left))
 
     out: list[Citation] = []
-    for i, (m, sym, left) in enumerate(raw_hits):
-        limit = raw_hits[i + 1][2].start if i + 1 < len(raw_hits) else len(text)
+    for i, (m, num, sep, year_s, sym, left) in enumerate(raw_hits):
+        limit = raw_hits[i + 1][-1].start if i + 1 < len(raw_hits) else len(text)
         limit = max(limit, sym.end)
-        sep, year_s = m.group("sep"), m.group("year")
         grammar = _grammar(sep, year_s, sym)
         type_, flag = _type_of(left, sym, grammar)
         if flag == "type_conflict" and left.name and type_ == CODES.default_type(sym.type_code):
@@ -468,15 +479,14 @@ def _numbered(text: str, own: tuple[str, str] | None) -> list[Citation]:
                       date_start=date_span[0] if date_span else None, date_end=date_span[1] if date_span else None,
                       issuer=issuer, subject=subject, type_code=sym.type_code)
         if left.list_numbers:
-            for j, (num, ns, ne) in enumerate(left.list_numbers):
+            for j, (list_num, ns, ne) in enumerate(left.list_numbers):
                 s = left.start if j == 0 else ns
-                out.append(Citation(s, ne, text[s:ne], number=num, name=None, flags=flags + ["shared_suffix"],
+                out.append(Citation(s, ne, text[s:ne], number=list_num, name=None, flags=flags + ["shared_suffix"],
                                     **common))
             start = m.start()
         else:
             start = left.start
-        out.append(Citation(start, end, text[start:end], number=m.group("num"), name=name, flags=list(flags),
-                            **common))
+        out.append(Citation(start, end, text[start:end], number=num, name=name, flags=list(flags), **common))
     return out
 
 

@@ -39,7 +39,7 @@ import regex
 
 
 from .deadline_context import (
-    clause_start, content_start, is_table_line, lead_in_bounds, section_at, sentence_bounds, top_section,
+    clause_start, content_start, is_table_line, layout, lead_in_bounds, section_at, sentence_bounds, top_section,
 )
 from .deadline_patterns import TimeExpr, find_time_expressions, frequencies_in, report_type_before
 from .deadline_values import YearContext, frequencies_rrule, frequencies_value
@@ -338,6 +338,41 @@ def _table_deadlines(doc: Document, years: YearContext, blocked: _Blocked, skip)
 # Entry point
 # --------------------------------------------------------------------------------------------
 
+def _line_end(text: str, pos: int) -> int:
+    le = text.find("\n", pos)
+    return len(text) if le < 0 else le
+
+
+def _prose_stretches(doc: Document, skip) -> list[tuple[int, int]]:
+    """Spans of consecutive lines that are neither table rows nor in a section ``skip`` says
+    sets no schedule (asked once per stretch of positions sharing a top-level section)."""
+    text, n = doc.text, len(doc.text)
+    lay = layout(doc)
+    out: list[tuple[int, int]] = []
+
+    def keep(lo: int, hi: int) -> None:
+        if out and out[-1][1] + 1 == lo:
+            lo = out.pop()[0]  # adjacent lines: one scan
+        out.append((lo, hi))
+
+    pos = 0
+    while pos < n:
+        _, until = lay.top_run(pos)
+        last = _line_end(text, until - 1)  # end of the last line starting in [pos, until)
+        if not skip(pos):
+            # lines starting in [pos, until), table rows left out
+            while pos < until:
+                if is_table_line(text, pos):
+                    pos = _line_end(text, pos) + 1
+                    continue
+                t = text.find("\n|", pos, last)
+                stop = last if t < 0 else t
+                keep(pos, stop)
+                pos = stop + 1
+        pos = last + 1
+    return out
+
+
 def extract_deadlines(doc: Document, citations=(), *, plan_year: int | None = None) -> list[Deadline]:
     """Every deadline of a document, in text order.
 
@@ -365,12 +400,12 @@ def extract_deadlines(doc: Document, citations=(), *, plan_year: int | None = No
                 for e in find_time_expressions(text, cell.start, cell.end, years=years):
                     if _keep_prose(doc, e, _label(doc, e.start), blocked, years):
                         out.append(_link(doc, e, -1))
-    # prose: one scan of the whole text (no pattern crosses a line), then per-line filters
+    # prose: no pattern crosses a line, so scanning only the stretches of lines that are
+    # read finds what one scan of the whole text would find on them
     prev_end, prev_line = -1, -1
-    for e in find_time_expressions(text, 0, len(text), years=years):
+    exprs = [e for lo, hi in _prose_stretches(doc, skip) for e in find_time_expressions(text, lo, hi, years=years)]
+    for e in exprs:
         ls = text.rfind("\n", 0, e.start) + 1
-        if is_table_line(text, ls) or skip(ls):
-            continue
         if ls != prev_line:
             prev_end, prev_line = -1, ls
         if _keep_prose(doc, e, _label(doc, ls), blocked, years):

@@ -60,9 +60,14 @@ _NUMBER_RE = regex.compile(r"(?:^|\n)\s*Số\s*:?\s*(?P<num>[^\s,;]*)", regex.I)
 _DATE_LINE_RE = regex.compile(
     r"(?:^|\n)(?P<place>[^\n,;:]{2,60}?(?:\n[^\n,;:]{2,40}?)?),\s*ngày\s*(?P<d>\d{1,2}|[.…\s]*)\s*(?:tháng|/)\s*(?P<m>\d{1,2}|[.…\s]*)"
     r"\s*(?:năm|/)\s*(?P<y>\d{4})")
+_PROMULGATE_VERB = r"(?:ban hành|xây dựng|triển khai|thống nhất ban hành)"
+_PROMULGATE_TYPE = r"(?P<type>Kế hoạch|Chương trình|Quy chế|Đề án|Hướng dẫn|Phương án)"
 _PROMULGATE_RE = regex.compile(
-    r"(?:^|(?<=[;:.]\s?)|\n)\s*(?P<issuer>[^;:.\n]{3,140}?)\s+(?:ban hành|xây dựng|triển khai|thống nhất ban hành)\s+"
-    r"(?P<type>Kế hoạch|Chương trình|Quy chế|Đề án|Hướng dẫn|Phương án)(?P<rest>[^\n]*)", regex.M)
+    rf"(?:^|(?<=[;:.]\s?)|\n)\s*(?P<issuer>[^;:.\n]{{3,140}}?)\s+{_PROMULGATE_VERB}\s+"
+    rf"{_PROMULGATE_TYPE}(?P<rest>[^\n]*)", regex.M)
+# The verb and type every promulgation clause contains: most headers have none, and this
+# finds that without trying an issuer at every line start.
+_PROMULGATE_HINT_RE = regex.compile(rf"{_PROMULGATE_VERB}\s+{_PROMULGATE_TYPE}")
 _ISSUER_HEAD_RE = regex.compile(
     r"(?:Ủy ban nhân dân|UBND|Hội đồng nhân dân|HĐND|Văn phòng|Sở|Ban|Phòng|Bộ|Chính phủ|Thủ tướng|Tỉnh ủy|Thành ủy|"
     r"Đảng ủy|Ban Thường vụ|Ban Chấp hành|Cục|Tổng cục|Trung tâm|Công an|Bộ Chỉ huy|Mặt trận|Ủy ban|Thanh tra|"
@@ -100,6 +105,8 @@ _RECIPIENTS_HEAD_RE = regex.compile(r"(?m)^Nơi nhận\s*:?")
 _BULLET_START_RE = regex.compile(r"^[-+•]")
 _BULLET_PREFIX_RE = regex.compile(r"^[-+•]\s*")
 _ARCHIVE_LINE_RE = regex.compile(r"^Lưu\b")
+_CHINH_PHU_RE = regex.compile(r"\bchính phủ\b")
+_SYMBOL_SEP_RE = regex.compile(r"[-/]")
 _ACRONYMS = {"UBND", "HĐND", "MTTQ", "UBMTTQ", "VN", "TP", "BCĐ", "BCH", "CT", "PCT", "KT", "TM", "BTV"}
 
 
@@ -156,7 +163,7 @@ def _smart_case(s: str) -> str:
             i = j
             continue
         i += 1
-    return regex.sub(r"\bchính phủ\b", "Chính phủ", " ".join(out))
+    return _CHINH_PHU_RE.sub("Chính phủ", " ".join(out))
 
 
 def _place_completion(issuer: str, province: str | None, commune: str | None) -> str:
@@ -237,7 +244,7 @@ def extract_metadata(doc) -> Metadata:
         if md.doc_type is None and _LETTER_MARKER_RE.search(zone):
             md.doc_type = "Công văn"
         if md.doc_type is None:
-            code = regex.split(r"[-/]", md.doc_number.split("/", 1)[1] if "/" in md.doc_number else "")[0]
+            code = _SYMBOL_SEP_RE.split(md.doc_number.split("/", 1)[1] if "/" in md.doc_number else "")[0]
             md.doc_type = by_code.get(code.upper()) or ("Công văn" if code else None)
     date_place = None
     dm = _DATE_LINE_RE.search(zone)
@@ -350,7 +357,10 @@ def _from_clause(md: Metadata, text: str, clause) -> None:
 def _promulgation_issuer(text: str, head_end: int):
     # The clause closes the legal-basis paragraph: the last match in the preamble wins.
     found = None, None, None
-    for m in _PROMULGATE_RE.finditer(text, 0, min(len(text), head_end + 200)):
+    end = min(len(text), head_end + 200)
+    if _PROMULGATE_HINT_RE.search(text, 0, end) is None:
+        return found
+    for m in _PROMULGATE_RE.finditer(text, 0, end):
         cand = m.group("issuer").strip()
         cand_start = m.start("issuer") + (len(m.group("issuer")) - len(m.group("issuer").lstrip()))
         h = _ISSUER_HEAD_RE.search(cand)

@@ -25,6 +25,13 @@ class PlaceMention:
     via_old_name: bool = False
 
 
+_SPACES_RE = regex.compile(r"\s+")
+_PLACE_WORD_RE = regex.compile(r"^(?:tỉnh|thành phố|tp\.?)\s*")
+# Where a prefixed mention can start ("tỉnh", "thành phố", "TP", in any case): a plain
+# literal search finds these far faster than trying the whole pattern at every position.
+_PREFIX_START_RE = regex.compile(r"tỉnh|thành|tp", regex.IGNORECASE)
+
+
 @lru_cache(maxsize=1)
 def _province_index():
     alias_to_prov: dict[str, tuple[str, bool]] = {}
@@ -50,8 +57,8 @@ def province_of_name(name: str) -> str | None:
     ('Quảng Trị', 'Hồ Chí Minh', 'Huế')
     """
     index = _province_index()[0]
-    full = regex.sub(r"\s+", " ", name.strip().lower())
-    key = regex.sub(r"^(?:tỉnh|thành phố|tp\.?)\s*", "", full)
+    full = _SPACES_RE.sub(" ", name.strip().lower())
+    key = _PLACE_WORD_RE.sub("", full)
     hit = index.get(full) or index.get(key)
     return hit[0] if hit else None
 
@@ -64,13 +71,28 @@ def find_province_mentions(text: str, start: int = 0, end: int | None = None,
     ['Quảng Trị']
     """
     alias_to_prov, prefixed, bare_re = _province_index()
-    rx = bare_re if bare else prefixed
+    end = len(text) if end is None else end
+    matches = bare_re.finditer(text, start, end) if bare else _prefixed_matches(prefixed, text, start, end)
     out = []
-    for m in rx.finditer(text, start, len(text) if end is None else end):
-        key = regex.sub(r"\s+", " ", m.group("name").lower())
+    for m in matches:
+        key = _SPACES_RE.sub(" ", m.group("name").lower())
         prov, old = alias_to_prov[key]
         out.append(PlaceMention(prov, m.start(), m.end(), m.group(), old))
     return out
+
+
+def _prefixed_matches(prefixed: regex.Pattern, text: str, start: int, end: int):
+    """``prefixed.finditer(text, start, end)``, trying the pattern only where its prefix
+    word starts (every match starts there; matches do not overlap)."""
+    last = start
+    for hint in _PREFIX_START_RE.finditer(text, start, end):
+        pos = hint.start()
+        if pos < last:
+            continue
+        m = prefixed.match(text, pos, end)
+        if m is not None:
+            yield m
+            last = m.end()
 
 
 @lru_cache(maxsize=1)
@@ -109,8 +131,8 @@ def find_commune(text: str, province: str | None = None) -> tuple[str, str, int,
     ('xã', 'Vĩnh Thủy')
     """
     for m in _COMMUNE_RE.finditer(text):
-        utype = regex.sub(r"\s+", " ", m.group("type").lower())
-        words = regex.split(r"\s+", m.group("name"))
+        utype = _SPACES_RE.sub(" ", m.group("type").lower())
+        words = _SPACES_RE.split(m.group("name"))
         for k in range(len(words), 0, -1):
             cand = " ".join(words[:k])
             cand_t = cand if not cand.isupper() else cand.title()

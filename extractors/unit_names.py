@@ -32,6 +32,8 @@ import regex
 
 from gazetteer import load
 
+from .deadline_patterns import _DIGIT_RUN, _pattern_literals, _unfoldable_chars
+
 __all__ = ["UnitName", "match_unit", "match_unit_list", "split_units", "canonical_name", "unit_key",
            "government_tones"]
 
@@ -321,6 +323,48 @@ def _make(text: str, start: int, end: int, kind: str, nouns: tuple[int, int] | N
     return UnitName(start, end, raw, canonical_name(name), kind)
 
 
+@lru_cache(maxsize=2)
+def _start_words(cell: bool) -> tuple[dict[str, tuple[str, ...]], frozenset[str], int] | None:
+    """The lower-cased words one of which starts every unit name (the leading words of the
+    person, collective, known-name and head patterns; of bare nouns too in a cell) by first
+    letter, the characters that make lower-casing disagree with IGNORECASE about them, and
+    the longest word's length. None when some pattern's leading words cannot be read."""
+    g = _grammar()
+    words: set[str] = set()
+    for pat in (g.person, g.collective, g.known, g.head) + ((g.bare_nouns,) if cell else ()):
+        lits = _pattern_literals(pat)
+        if lits is None or _DIGIT_RUN in lits:
+            return None
+        words |= lits
+    buckets: dict[str, list[str]] = {}
+    for w in sorted(words):
+        buckets.setdefault(w[0], []).append(w)
+    return ({k: tuple(v) for k, v in buckets.items()}, _unfoldable_chars(frozenset("".join(words))),
+            max(map(len, words)))
+
+
+def unit_start_words() -> dict[str, tuple[str, ...]] | None:
+    """First letter -> the lower-cased words one of which starts a unit name in prose (None
+    when not known); ``match_unit(text, pos)`` is None where none of them starts."""
+    gate = _start_words(False)
+    return None if gate is None else gate[0]
+
+
+def _may_start_unit(text: str, pos: int, cell: bool) -> bool:
+    """False when no unit name can start at ``pos``: ``match_unit`` is asked at every
+    sentence start, and most sentences open with a verb, which one word lookup rules out."""
+    gate = _start_words(cell)
+    if gate is None:
+        return True
+    buckets, unfoldable, longest = gate
+    window = text[pos:pos + longest]
+    if not unfoldable.isdisjoint(window):
+        return True
+    low = window.lower()
+    words = buckets.get(low[:1])
+    return words is not None and low.startswith(words)
+
+
 def match_unit(text: str, pos: int, end: int | None = None, *, cell: bool = False) -> UnitName | None:
     """The unit name starting exactly at ``pos`` (None if none does).
 
@@ -335,6 +379,8 @@ def match_unit(text: str, pos: int, end: int | None = None, *, cell: bool = Fals
     True
     """
     end = len(text) if end is None else end
+    if not _may_start_unit(text, pos, cell):
+        return None
     g = _grammar()
     p = pos
     person = g.person.match(text, p, end)

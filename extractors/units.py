@@ -28,6 +28,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+import bisect
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -36,11 +37,12 @@ import regex
 from gazetteer import load
 
 from .deadline_context import (
-    content_start, heading_bounds, is_table_line, lead_in_bounds, line_bounds, section_at, section_chain,
-    sentence_bounds, top_section,
+    content_start, heading_bounds, is_table_line, layout, lead_in_bounds, line_bounds, line_sentences, section_at,
+    section_chain, sentence_bounds,
 )
+from .deadline_patterns import _LongScan, _pattern_literals, _prefiltered, _unfoldable_chars
 from .task_tables import task_rows
-from .unit_names import UnitName, canonical_name, match_unit_list, split_units, unit_key
+from .unit_names import UnitName, canonical_name, match_unit_list, split_units, unit_key, unit_start_words
 
 if TYPE_CHECKING:  # pipeline imports the extractors; import its types lazily
     from pipeline.document import Document, Section
@@ -146,7 +148,11 @@ def subject_units(text: str, s: int, e: int, *, heading: bool = False) -> tuple[
     >>> subject_units(t, 0, len(t))[1]
     'support'
     """
-    c = content_start(text, s, e)
+    return _subject_units_from(text, s, content_start(text, s, e), e, heading)
+
+
+def _subject_units_from(text: str, s: int, c: int, e: int, heading: bool) -> tuple[list[UnitName], str | None]:
+    """``subject_units`` with the sentence's content start ``c`` already known."""
     units = match_unit_list(text, c, e)
     if not units:
         return [], None
@@ -244,6 +250,31 @@ class _Collector:
         self.commune = getattr(meta, "commune", None)
         self.out: list[Assignment] = []
         self.seen: set[tuple] = set()
+        self.scan = _LongScan.of(doc.text, 0, len(doc.text), _cue_scan_setup()[1])
+        self._cue_starts: list | None = None
+        self._any_cue: list[int] = []  # all of them, merged: most lines hold none
+        self._no_cue: list = []
+
+    def line_cues(self, ls: int, le: int) -> list[list[int] | None]:
+        """Per sentence cue (lead_anywhere, lead_do, support): where its leading words are
+        in the line ``ls:le`` (None: not known, search every sentence)."""
+        if self._cue_starts is None:
+            cues, scan = _cues(), self.scan
+            lits = [_pattern_literals(p) if scan is not None else None
+                    for p in (cues.lead_anywhere, cues.lead_do, cues.support)]
+            self._cue_starts = [None if ws is None else scan.candidates(ws) for ws in lits]
+            self._any_cue = sorted(set().union(*(f for f in self._cue_starts if f is not None)))
+            self._no_cue = [None if f is None else [] for f in self._cue_starts]  # not to be modified
+        i = bisect.bisect_left(self._any_cue, ls)
+        if i == len(self._any_cue) or self._any_cue[i] >= le:
+            return self._no_cue
+        out = []
+        for found in self._cue_starts:
+            if found is not None:
+                i = bisect.bisect_left(found, ls)
+                found = found[i:bisect.bisect_left(found, le, i)]
+            out.append(found)
+        return out
 
     def add(self, u: UnitName, role: str, task: str | None, source: str, row: int | None = None,
             section_pos: int | None = None) -> None:
@@ -261,28 +292,67 @@ class _Collector:
 def _allowed(doc: Document, pos: int, has_sections: bool) -> bool:
     """Prose at ``pos`` may assign work: its top-level section is a task-like one. An
     unsegmented document (no labelled sections) is read whole."""
-    top = top_section(doc, pos)
+    return _allowed_run(doc, pos, has_sections)[0]
+
+
+def _allowed_run(doc: Document, pos: int, has_sections: bool) -> tuple[bool, int]:
+    """``_allowed(doc, pos, ...)`` and the end of the stretch from ``pos`` sharing the answer."""
+    top, until = layout(doc).top_run(pos)
     if top is None:
-        return not has_sections
-    return top.label in ALLOWED_LABELS
+        return not has_sections, until
+    return top.label in ALLOWED_LABELS, until
 
 
-def _sentences(text: str, ls: int, le: int):
-    s = ls
-    while s < le:
-        _, e = sentence_bounds(text, s, s, le)
-        if e <= s:
+@lru_cache(maxsize=1)
+def _cue_scan_setup() -> tuple[tuple[str, ...] | None, frozenset[str]]:
+    """Leading words of the "trách nhiệm của" cue (None: not known), and the characters
+    that keep a lower-cased text from showing every cue word (or the first word of a unit
+    name, ``unit_names.unit_start_words``) where IGNORECASE sees it."""
+    cues = _cues()
+    initial = _pattern_literals(cues.lead_initial)
+    lits = [initial] + [_pattern_literals(p) for p in (cues.lead_anywhere, cues.lead_do, cues.support)]
+    starts = unit_start_words()
+    if starts is not None:
+        lits.append([w for words in starts.values() for w in words])
+    chars = frozenset(ch for ls in lits if ls is not None for lit in ls for ch in lit)
+    return (None if initial is None else tuple(sorted(initial))), _unfoldable_chars(chars)
+
+
+def _cue_hits(pat: regex.Pattern, text: str, s: int, e: int, starts: list[int] | None, scan) -> list:
+    """``pat.finditer(text, s, e)`` for a cue, tried only where one of its leading words
+    ``starts`` (those of the sentence's line; None: not known, search the sentence)."""
+    if starts is None:
+        return _prefiltered(pat, text, s, e, scan)
+    out = []
+    pos = s
+    for c in starts:
+        if c >= e:
             break
-        yield s, e
-        s = e
-        while s < le and text[s] in " \t":
-            s += 1
+        if c >= pos:
+            m = pat.match(text, c, e)
+            if m is not None:
+                out.append(m)
+                pos = m.end() if m.end() > c else c + 1
+    return out
 
 
 def _prose(doc: Document, col: _Collector, ls: int, le: int, heading_end: int | None) -> None:
     text = doc.text
     cues = _cues()
-    for s, e in _sentences(text, ls, le):
+    scan = col.scan
+    initial_words = _cue_scan_setup()[0] if scan is not None else None
+    starts = unit_start_words() if scan is not None else None
+    anywhere, do, support = col.line_cues(ls, le)
+    quiet_line = anywhere == [] and do == [] and support == []  # no cue word in the line
+    for s, e in line_sentences(text, ls, le):
+        has_colon = text.find(":", s, e) >= 0
+        c = content_start(text, s, e)
+        unit_here = starts is None or scan.folded.startswith(starts.get(scan.folded[c:c + 1], ()), c)
+        # "Trách nhiệm của ...": its first words, looked up in the lower-cased document, rule
+        # out most sentences without a regex call
+        has_initial = initial_words is None or scan.folded.startswith(initial_words, c)
+        if quiet_line and not (has_colon or unit_here or has_initial):
+            continue  # no label, no unit opening it, no cue: most sentences of a plan
         # the task text is needed only when the sentence names a unit (a few in a hundred)
         sentence_task: list[str | None] = []
 
@@ -292,31 +362,33 @@ def _prose(doc: Document, col: _Collector, ls: int, le: int, heading_end: int | 
             return sentence_task[0]
 
         lead_here: list[UnitName] = []
-        # label lines: "Đơn vị chủ trì: Sở Tài chính"
-        m = cues.lead_label.match(text, s, e)
+        # label lines: "Đơn vị chủ trì: Sở Tài chính" (both labels end with a colon)
+        m = has_colon and cues.lead_label.match(text, s, e)
         if m:
             for u in split_units(text, m.end(), e):
                 col.add(u, "lead", task(), "text")
             continue
-        m = cues.support_label.match(text, s, e)
+        m = has_colon and cues.support_label.match(text, s, e)
         if m:
             for u in split_units(text, m.end(), e):
                 col.add(u, "support", task(), "text")
             continue
         is_heading = heading_end is not None and s == ls and e >= heading_end - 1
-        units, role = subject_units(text, s, e, heading=is_heading)
+        if unit_here:
+            units, role = _subject_units_from(text, s, c, e, is_heading)
+        else:
+            units, role = [], None  # no unit name starts here (most sentences open with a verb)
         for u in units:
             col.add(u, role, task(), "text")
         if role == "lead":
             lead_here += units
-        c = content_start(text, s, e)
-        m = cues.lead_initial.match(text, c, e)
+        m = has_initial and cues.lead_initial.match(text, c, e)
         if m:
             us = match_unit_list(text, m.end(), e)
             for u in us:
                 col.add(u, "lead", task(), "text")
             lead_here += us
-        for m in cues.lead_anywhere.finditer(text, s, e):
+        for m in _cue_hits(cues.lead_anywhere, text, s, e, anywhere, scan) if anywhere != [] else ():
             us = match_unit_list(text, m.end(), e)
             if not us:
                 continue
@@ -328,13 +400,13 @@ def _prose(doc: Document, col: _Collector, ls: int, le: int, heading_end: int | 
             for u in us:
                 col.add(u, "lead", task(), "text")
             lead_here += us
-        for m in cues.lead_do.finditer(text, s, e):
+        for m in _cue_hits(cues.lead_do, text, s, e, do, scan) if do != [] else ():
             us = match_unit_list(text, m.end(), e)
             if us and _LEADS_NEXT.match(text[us[-1].end:e]):
                 for u in us:
                     col.add(u, "lead", task(), "text")
                 lead_here += us
-        for m in cues.support.finditer(text, s, e):
+        for m in _cue_hits(cues.support, text, s, e, support, scan) if support != [] else ():
             us = match_unit_list(text, m.end(), e)
             if not us:
                 continue
@@ -356,10 +428,18 @@ def extract_assignments(doc: Document) -> list[Assignment]:
     heading_ends = {s.start: s.heading_end for s in doc.sections if s.level >= 2}
     pos = 0
     n = len(text)
+    allowed, allowed_until = False, 0
     while pos < n:
+        if pos >= allowed_until:
+            allowed, allowed_until = _allowed_run(doc, pos, has_sections)
+            if not allowed:
+                # jump to the first line starting after the stretch (the situation report ...)
+                nl = text.find("\n", allowed_until - 1)
+                pos = n if nl < 0 else nl + 1
+                continue
         le = text.find("\n", pos)
         le = n if le < 0 else le
-        if le > pos and not is_table_line(text, pos) and _allowed(doc, pos, has_sections):
+        if le > pos and not is_table_line(text, pos):
             start = pos
             if doc.in_footnote(pos) and text.startswith("[^", pos):
                 start = text.find(": ", pos, le) + 2 if text.find(": ", pos, le) > 0 else pos

@@ -95,6 +95,17 @@ class OffsetMap:
         self.norm = [p[0] for p in points]
         self.raw = [p[1] for p in points]
 
+    @classmethod
+    def from_columns(cls, norm: list[int], raw: list[int]) -> "OffsetMap":
+        """A map from its two columns (non-empty, same length), without building tuples.
+
+        >>> OffsetMap.from_columns([0, 5], [0, 9]).to_raw(6)
+        10
+        """
+        m = cls.__new__(cls)
+        m.norm, m.raw = norm, raw
+        return m
+
     def to_raw(self, pos: int) -> int:
         i = bisect.bisect_right(self.norm, pos) - 1
         if i < 0:
@@ -102,6 +113,38 @@ class OffsetMap:
         guess = self.raw[i] + (pos - self.norm[i])
         # Inserted text (a joining space, "[^1]") does not advance in the raw text.
         return min(guess, self.raw[i + 1]) if i + 1 < len(self.raw) else guess
+
+    def to_raw_many(self, positions: list[int]) -> list[int]:
+        """``[self.to_raw(p) for p in positions]``, without a method call per position.
+
+        >>> OffsetMap([(0, 0), (5, 9)]).to_raw_many([2, 6])
+        [2, 10]
+        """
+        norm, raw = self.norm, self.raw
+        if len(norm) == 1:  # one piece, the common case: a constant shift
+            n0, r0 = norm[0], raw[0]
+            if n0 == r0 == 0 and (not positions or min(positions) >= 0):
+                return list(positions)  # the identity
+            return [r0 + (p - n0) if p >= n0 else 0 for p in positions]
+        last = len(norm) - 1
+        bisect_right = bisect.bisect_right
+        out = []
+        # Positions mostly come in order: keep the piece [lo, hi) of the last one and look
+        # the piece up again only when a position falls outside it.
+        lo = hi = 0
+        shift = cap = 0
+        for p in positions:
+            if not lo <= p < hi:
+                i = bisect_right(norm, p) - 1
+                if i < 0:
+                    out.append(0)
+                    lo = hi = 0
+                    continue
+                lo, shift = norm[i], raw[i] - norm[i]
+                # Inserted text does not advance in the raw text: cap at the next piece's start.
+                hi, cap = (norm[i + 1], raw[i + 1]) if i < last else (float("inf"), float("inf"))
+            out.append(min(p + shift, cap))
+        return out
 
 
 @dataclass

@@ -19,6 +19,7 @@ PDF converters' habits), never about one sample's wording.
 from __future__ import annotations
 
 import bisect
+import re
 import unicodedata
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -58,8 +59,14 @@ _CHAR_RE = regex.compile(
 )
 # Already-composed input (the common case) needs no per-letter look for combining marks.
 _CHAR_RE_NFC = regex.compile(_CHAR_RE.pattern.replace(r"|(?P<comb>\p{L}\p{M}+)", ""))
+# Every match of _CHAR_RE_NFC starts with one of these characters; scanning for them with
+# the stdlib ``re`` is several times faster than letting ``regex`` try every position.
+_CHAR_START_RE = re.compile(
+    "[" + "".join(f"\\u{ord(c):04x}" for c in "\r" + _DELETE + _SPACES + _DASHES + "\u00d0\u00f0*_") + "]")
 # Same length, applied after composition so decomposed input is fixed too.
 _TONE_RE = regex.compile(r"(?<![qQ])(?:[oO][áàảãạÁÀẢÃẠéèẻẽẹÉÈẺẼẸ]|[uU][ýỳỷỹỵÝỲỶỸỴ])(?!\p{L})")
+# The pairs a _TONE_RE match can start at, found by the faster stdlib scan; they cannot overlap.
+_TONE_CANDIDATE_RE = re.compile("[oOuU][áàảãạÁÀẢÃẠéèẻẽẹÉÈẺẼẸýỳỷỹỵÝỲỶỸỴ]")
 # Small patterns used below, compiled once (the hot path runs them per line).
 _FN_BODY_START_RE = regex.compile(r"[\p{Lu}\"“(]")
 _ENDS_MID_SENTENCE_RE = regex.compile(r"[\p{Ll},]\s*$")
@@ -94,6 +101,50 @@ def _char_sub(m: regex.Match) -> str:
     return unicodedata.normalize("NFC", s)
 
 
+def _nfc_char_matches(text: str):
+    """The matches ``_CHAR_RE_NFC.finditer(text)`` would give, found from their first characters."""
+    last = 0
+    match = _CHAR_RE_NFC.match
+    for c in _CHAR_START_RE.finditer(text):
+        p = c.start()
+        if p < last:
+            continue  # inside the previous match
+        m = match(text, p)
+        if m:
+            yield m
+            last = m.end()
+
+
+def _old_tone(pair: str) -> str:
+    """The tone moved to the first vowel, each letter keeping its case ("oÁ" from a case
+    change half-way through a word included).
+
+    >>> _old_tone("oá"), _old_tone("UỶ"), _old_tone("oÁ")
+    ('óa', 'ỦY', 'óA')
+    """
+    fixed = _OLD_TONE.get(pair)
+    if fixed is None:
+        fixed = "".join(c.upper() if p.isupper() else c for c, p in zip(_OLD_TONE[pair.lower()], pair))
+    return fixed
+
+
+def _fix_tone(s: str) -> str:
+    """``_TONE_RE.sub`` with the old-style tone moved to the first vowel (same length)."""
+    out: list[str] = []
+    last = 0
+    match = _TONE_RE.match
+    for c in _TONE_CANDIDATE_RE.finditer(s):
+        m = match(s, c.start())
+        if m:
+            out.append(s[last:m.start()])
+            out.append(_old_tone(m.group()))
+            last = m.end()
+    if not out:
+        return s
+    out.append(s[last:])
+    return "".join(out)
+
+
 def normalize_chars(text: str) -> tuple[str, OffsetMap]:
     """Character-level normalization with an offset map to the input.
 
@@ -106,8 +157,8 @@ def normalize_chars(text: str) -> tuple[str, OffsetMap]:
     points: list[tuple[int, int]] = [(0, 0)]
     pos_out = 0
     last = 0
-    char_re = _CHAR_RE_NFC if unicodedata.is_normalized("NFC", text) else _CHAR_RE
-    for m in char_re.finditer(text):
+    matches = _nfc_char_matches(text) if unicodedata.is_normalized("NFC", text) else _CHAR_RE.finditer(text)
+    for m in matches:
         a, b = m.span()
         rep = _char_sub(m)
         if rep == m.group():
@@ -125,7 +176,7 @@ def normalize_chars(text: str) -> tuple[str, OffsetMap]:
             pos_out += len(rep)
         last = b
     out.append(text[last:])
-    s = _TONE_RE.sub(lambda m: _OLD_TONE[m.group()], "".join(out))
+    s = _fix_tone("".join(out))
     if len(s) != len(text) or len(points) > 1:
         # For the tone rule the replacement may be shorter when a combining
         # cluster was matched earlier; keep only monotonic breakpoints.
@@ -166,25 +217,33 @@ _BLOCK_START_RE = regex.compile(
     )""",
     regex.X,
 )
+# What a line starting with an upper-case letter must begin with (or contain) to match
+# _BLOCK_START_RE: a heading keyword, a Roman or letter ordinal, a "<place>, ngày" line.
+_BLOCK_UPPER_STARTS = ("PHẦN", "Phần", "CHƯƠNG", "Chương", "MỤC", "Mục", "Điều", "Nơi", "KT.", "TM.", "TL.", "TUQ.",
+                       "Q.", "PHỤ", "V/v", "Số")
 # Two capitalised words then a lower-case one: a proper name going on ("Việt Nam thành phố"),
 # where a new paragraph starts "Chủ động phối hợp …".
 _PROPER_NOUN_START_RE = regex.compile(r"^\p{Lu}\p{Ll}*\s+\p{Lu}\p{Ll}*(?:\s+\p{Lu}\p{Ll}*)*\s+\p{Ll}")
 _LIST_MARKER_START_RE = regex.compile(r"^(?:[IVXL]{1,6}|\d{1,3}(?:\.\d{1,3})*|[a-zđA-ZĐ])\s?[.)]\s|^[-+•]\s")
 # Function words a Vietnamese sentence or heading never ends on.
-_OPEN_END_RE = regex.compile(
-    r"(?<!\S)(?:tại|của|và|với|theo|về|các|những|cho|trong|đến|từ|do|bởi|được|là|thì|mà|hoặc|nếu|để|số)$")
+_OPEN_END_WORDS = ("tại", "của", "và", "với", "theo", "về", "các", "những", "cho", "trong", "đến", "từ", "do", "bởi",
+                   "được", "là", "thì", "mà", "hoặc", "nếu", "để", "số")
+_OPEN_END_RE = regex.compile(r"(?<!\S)(?:" + "|".join(_OPEN_END_WORDS) + ")$")
 _DASH_LOWER_RE = regex.compile(r"^-\s*\p{Ll}")  # "chính trị⏎- xã hội": a compound, not a bullet
 _LOWER_ITEM_RE = regex.compile(r"^[a-zđ][.)]\s")
 _ORDINAL_ONLY_RE = regex.compile(r"^(?:[IVXL]{1,6}|\d{1,2}(?:\.\d{1,2})*|[A-ZĐa-zđ])\s?[.)]$")
 _TERMINAL_RE = regex.compile(r"""[.;:!?…]["”’)\]]*$|\./\.$""")
+_TERMINAL_CLOSERS = "\"”’)]"  # what may follow the sentence-ending character in _TERMINAL_RE
 _SYMBOL_BREAK_RE = regex.compile(r"\d[\p{L}\d]*(?:[/-][\p{L}\d&]+)*[/-]$")
 # Openers of the legal-basis paragraph (Nghị định 30/2020 layout): never a wrapped line.
-_PARA_OPENER_RE = regex.compile(r"^(?:Căn cứ|Thực hiện|Xét đề nghị|Theo đề nghị|Trên cơ sở|Thừa lệnh|Thừa ủy quyền)\b")
+_PARA_OPENERS = ("Căn cứ", "Thực hiện", "Xét đề nghị", "Theo đề nghị", "Trên cơ sở", "Thừa lệnh", "Thừa ủy quyền")
+_PARA_OPENER_RE = regex.compile(r"^(?:" + "|".join(_PARA_OPENERS) + r")\b")
 _PAGE_NUMBER_RE = regex.compile(r"^\s*(?:-\s*)?(?:[Tt]rang\s+)?\d{1,3}(?:\s*/\s*\d{1,3})?(?:\s*-)?\s*$")
 _FN_SEPARATOR_RE = regex.compile(r"^(?:[ \t]{10,}|_{8,}|\s*-{20,})\s*$")
 _UNMARKED_FN_START_RE = regex.compile(r"^\s?\d{1,2}(?:\s*-\s*|\s+)(?=\p{Lu})")
 _FN_START_RE = regex.compile(r"^\s?(\d{1,3}|[¹²³⁴⁵⁶⁷⁸⁹⁰]+)(?:[\s.)-]\s*|(?=\p{Lu}))(?=\S)")
 _SUPERSCRIPT = str.maketrans("¹²³⁴⁵⁶⁷⁸⁹⁰", "1234567890")
+_SUPERSCRIPT_DIGITS = "¹²³⁴⁵⁶⁷⁸⁹⁰"
 _SUPERSCRIPT_RE = regex.compile(r"(?<=\S)[¹²³⁴⁵⁶⁷⁸⁹⁰]+")
 _TABLE_LINE_RE = regex.compile(r"^\s*\|.*\|\s*$")
 _TABLE_SEP_RE = regex.compile(r"^\s*\|(?:\s*:?-{2,}:?\s*\|)+\s*$")
@@ -197,19 +256,30 @@ AUTHORITY_LINE_RE = regex.compile(
     r"^(?:ỦY BAN NHÂN DÂN|UBND|CHỦ TỊCH|BỘ TRƯỞNG|THỦ TƯỚNG|HỘI ĐỒNG NHÂN DÂN|BAN THƯỜNG VỤ|BAN CHẤP HÀNH|"
     r"GIÁM ĐỐC|CHÁNH VĂN PHÒNG|TỔNG CỤC TRƯỞNG|CỤC TRƯỞNG|CHÍNH PHỦ|QUỐC HỘI)\b")
 CAPS_LINE_RE = regex.compile(r"^[^\p{Ll}]*\p{Lu}[^\p{Ll}]*$")
+# Lower-case (\p{Ll}) letters of Vietnamese text, to rule out CAPS_LINE_RE cheaply.
+_VI_LOWER = frozenset("abcdefghijklmnopqrstuvwxyzàáâãèéêìíòóôõùúýăđĩũơưạảấầẩẫậắằẳẵặẹẻẽếềểễệỉịọỏốồổỗộớờởỡợụủứừửữựỳỵỷỹ")
 # A line that is only a document type ("KẾ HOẠCH", "QUYẾT ĐỊNH:"), from gazetteer/data/document_titles.json.
-_DOC_TYPE_LINE_RE = regex.compile(
-    "^(?:" + "|".join(regex.escape(e["title"]) for e in load("document_titles")["titles"]) + r"|PHỤ LỤC)\s*:?$")
+_DOC_TYPE_TITLES = [e["title"] for e in load("document_titles")["titles"]] + ["PHỤ LỤC"]
+_DOC_TYPE_LINE_RE = regex.compile("^(?:" + "|".join(regex.escape(t) for t in _DOC_TYPE_TITLES) + r")\s*:?$")
+# The characters a document-type line can start and end with (cheap tests before the regex).
+_DOC_TYPE_FIRST = frozenset(t[0] for t in _DOC_TYPE_TITLES)
+_DOC_TYPE_LAST = frozenset(t[-1] for t in _DOC_TYPE_TITLES) | {":"}
+assert all(_DOC_TYPE_TITLES), "an empty title would match lines the cheap tests rule out"
 
 
-@dataclass
 class _Line:
-    start: int  # in the char-normalized text
-    end: int  # exclusive, without the newline
-    text: str
-    page: int
-    page_start: bool = False  # first line of a page (after \f or a leading-space line)
-    kind: str = "text"  # text, blank, table, footnote, drop
+    """One line of the char-normalized text (a plain slotted class: there is one per line)."""
+
+    __slots__ = ("start", "end", "text", "page", "page_start", "kind")
+
+    def __init__(self, start: int, end: int, text: str, page: int, page_start: bool = False,
+                 kind: str = "text"):
+        self.start = start  # in the char-normalized text
+        self.end = end  # exclusive, without the newline
+        self.text = text
+        self.page = page
+        self.page_start = page_start  # first line of a page (after \f or a leading-space line)
+        self.kind = kind  # text, blank, table, footnote, drop
 
 
 @dataclass
@@ -242,45 +312,120 @@ class _Builder:
         return "".join(self.parts)
 
 
-def _split_lines(text: str) -> list[_Line]:
+def _split_lines(text: str) -> tuple[list[_Line], list[int], list[int]]:
+    """Split at newlines and form feeds (page breaks); mark blank and markdown table lines.
+
+    Also returns, so that later steps need not look at every line again, the indices of the
+    lines that may be page numbers (``_may_be_page_number``) and of those that may start a
+    footnote block (a blank line of 10+ characters, a separator; a line with a digit in its
+    first two characters).
+    """
     lines: list[_Line] = []
-    page = 1
+    number_lines: list[int] = []
+    footnote_lines: list[int] = []
+    append = lines.append
+    table_match = _TABLE_LINE_RE.match
+    page = 0
     pos = 0
-    new_page = True
-    for raw_line in text.split("\n"):
-        segs = raw_line.split("\f")
-        for k, seg in enumerate(segs):
-            if k > 0:
-                page += 1
-                new_page = True
-            ln = _Line(pos, pos + len(seg), seg, page)
-            if not seg.strip():
-                ln.kind = "blank"
+    # Splitting pages first, then lines, gives the same segments as splitting each line at "\f".
+    for page_text in text.split("\f"):
+        page += 1
+        new_page = True
+        for seg in page_text.split("\n"):
+            end = pos + len(seg)
+            if not seg or seg.isspace():
+                if len(seg) >= 10:
+                    footnote_lines.append(len(lines))
+                append(_Line(pos, end, seg, page, False, "blank"))
             else:
+                page_start = False
                 if new_page:
-                    ln.page_start = True
+                    page_start = True
                     new_page = False
-                elif seg.startswith(" ") and not seg.startswith("  ") and lines:
+                elif seg[0] == " " and seg[1:2] != " " and lines:
                     # PDF converters print the first line of a page with one leading space
-                    ln.page_start = True
-            lines.append(ln)
-            pos += len(seg) + 1  # + "\f" or "\n"
-    return lines
+                    page_start = True
+                if "|" in seg and table_match(seg):
+                    append(_Line(pos, end, seg, page, page_start, "table"))
+                else:
+                    last = seg[-1]
+                    if (last == "-" or last.isdigit() or last.isspace()) and _may_be_page_number(seg):
+                        number_lines.append(len(lines))
+                    if seg[0].isdigit() or seg[1:2].isdigit():
+                        footnote_lines.append(len(lines))
+                    append(_Line(pos, end, seg, page, page_start))
+            pos = end + 1  # + "\f" or "\n"
+    return lines, number_lines, footnote_lines
+
+
+def _may_be_page_number(s: str) -> bool:
+    """False when ``_PAGE_NUMBER_RE`` cannot match the non-blank line ``s``: a page number
+    ends with a digit or "-" and starts with "-", "T(rang)" or a digit (spaces aside)."""
+    last = s[-1] if not s[-1].isspace() else s.rstrip()[-1:]
+    if not (last == "-" or last.isdigit()):
+        return False
+    first = s[0] if not s[0].isspace() else s.lstrip()[:1]
+    return first in "-Tt" or first.isdigit()
+
+
+def _strip_offsets(t: str) -> tuple[int, int]:
+    """Offsets in ``t`` of the line without leading/trailing whitespace and markdown heading hashes."""
+    a = len(t) - len(t.lstrip())
+    b = len(t.rstrip())
+    # ``^`` matches only at the very start, so hashes count only on a line without indentation.
+    if a == 0 and t[:1] == "#":
+        m = _HEADING_HASH_RE.match(t)
+        if m:
+            a = m.end()
+    return a, b
 
 
 def _strip_span(line: _Line) -> tuple[int, int]:
     """Span of the line without leading/trailing whitespace and markdown heading hashes."""
-    t = line.text
-    a = len(t) - len(t.lstrip())
-    b = len(t.rstrip())
-    m = _HEADING_HASH_RE.match(t, a)
-    if m:
-        a = m.end()
+    a, b = _strip_offsets(line.text)
     return line.start + a, line.start + b
 
 
+def _has_marker(marker_starts: list[int], a: int, z: int) -> bool:
+    """True when a footnote marker starts in ``[a, z)``."""
+    k = bisect.bisect_left(marker_starts, a)
+    return k < len(marker_starts) and marker_starts[k] < z
+
+
 def _is_caps(s: str) -> bool:
-    return bool(CAPS_LINE_RE.match(s)) and sum(c.isalpha() for c in s) >= 2
+    """No lower-case letter, an upper-case one and at least two letters in all."""
+    if s[1:2] in _VI_LOWER or s[-1:] in _VI_LOWER:  # a lower-case letter: the common answer, without the regex
+        return False
+    if not CAPS_LINE_RE.match(s):
+        return False
+    letters = 0
+    for c in s:
+        if c.isalpha():
+            letters += 1
+            if letters == 2:
+                return True
+    return False
+
+
+def _is_doc_type_line(s: str) -> bool:
+    """``_DOC_TYPE_LINE_RE.match(s)`` for a non-empty stripped ``s``, skipping the regex when
+    the first or last character rules it out."""
+    return s[0] in _DOC_TYPE_FIRST and s[-1] in _DOC_TYPE_LAST and _DOC_TYPE_LINE_RE.match(s) is not None
+
+
+def _may_start_block(q: str) -> bool:
+    """False when ``_BLOCK_START_RE`` cannot match the non-empty ``q`` (a cheap test that
+    spares the regex for the many lines starting with a capitalised word)."""
+    c = q[0]
+    return (not c.isupper() or c in "IVXL" or q[1:2] in ".)" or q.startswith(_BLOCK_UPPER_STARTS)
+            or "ngày" in q)
+
+
+def _ends_sentence(s: str) -> bool:
+    """``_TERMINAL_RE.search(s)`` for a right-stripped ``s``, without scanning all of ``s``:
+    the last character before any closing quotes/brackets ends a sentence ("./." included)."""
+    t = s.rstrip(_TERMINAL_CLOSERS)
+    return t[-1:] in ".;:!?…" and t != ""
 
 
 def _expected_fn_number(s: str) -> int | None:
@@ -297,23 +442,32 @@ class _FootnoteBlock:
     anchor: int  # position of the first footnote line (markers are searched before it)
 
 
-def _find_footnotes(lines: list[_Line], text: str) -> list[_FootnoteBlock]:
+def _find_footnotes(lines: list[_Line], text: str, candidates: list[int],
+                    superscripts: list[regex.Match]) -> list[_FootnoteBlock]:
     """Find footnote bodies printed at page breaks and mark their lines ``footnote``.
 
     Two shapes occur: a separator line (a run of spaces or underscores) followed by
     "1 Quyết định ..." lines; and, in markdown conversions, "1- ..." blocks that interrupt
-    a sentence right where a superscript marker's page ended.
+    a sentence right where a superscript marker's page ended. Only the ``candidates``
+    lines (in order; from ``_split_lines``) can start a block; ``superscripts`` are the
+    text's ``_superscript_matches``.
     """
     blocks: list[_FootnoteBlock] = []
     expected = 1
     # superscript marker number -> position of its first occurrence; an inline footnote
     # body can only come after its marker.
     pending_sup: dict[int, int] = {}
-    for m in _SUPERSCRIPT_RE.finditer(text):
+    for m in superscripts:
         pending_sup.setdefault(int(m.group().translate(_SUPERSCRIPT)), m.start())
-    i = 0
     n = len(lines)
-    while i < n:
+    # Only a candidate can start a block: a separator is a blank line of 10+ characters, a
+    # footnote line starts with a number (after at most one space). Visiting just those, in
+    # order, skips lines the checks below would reject.
+    i = 0
+    for c in candidates:
+        if c < i:
+            continue  # inside a block already consumed
+        i = c
         ln = lines[i]
         start_idx = None
         if ln.kind == "blank" and _FN_SEPARATOR_RE.match(ln.text):
@@ -342,6 +496,14 @@ def _find_footnotes(lines: list[_Line], text: str) -> list[_FootnoteBlock]:
     return blocks
 
 
+def _superscript_matches(text: str) -> list[regex.Match]:
+    """``_SUPERSCRIPT_RE`` matches; most documents have no superscript digit, which ten
+    substring tests tell faster than the regex's scan."""
+    if not any(d in text for d in _SUPERSCRIPT_DIGITS):
+        return []
+    return list(_SUPERSCRIPT_RE.finditer(text))
+
+
 def _interrupts_sentence(lines: list[_Line], i: int, window: int = 12) -> bool:
     """Line ``i`` starts a block that cuts a sentence: the line before ends mid-sentence and,
     a few lines on, a line ending a sentence is followed by a lower-case continuation."""
@@ -358,7 +520,7 @@ def _interrupts_sentence(lines: list[_Line], i: int, window: int = 12) -> bool:
         if seen > window or _TABLE_LINE_RE.match(ln.text):
             return False
         s = ln.text.strip()
-        if s[:1].islower() and _TERMINAL_RE.search(last.text.rstrip()):
+        if s[:1].islower() and _ends_sentence(last.text.rstrip()):
             return True
         last = ln
     return False
@@ -397,7 +559,7 @@ def _consume_footnotes(lines: list[_Line], i: int, blocks: list[_FootnoteBlock],
         if ln.page_start or ln.kind != "text" or _TABLE_LINE_RE.match(ln.text):
             break
         s = ln.text.strip()
-        prev_ended = bool(_TERMINAL_RE.search(last_text.text.rstrip()))
+        prev_ended = _ends_sentence(last_text.text.rstrip())
         if prev_ended and (s[:1].islower() or _NUMBERED_ITEM_RE.match(s)):
             break
         if not prev_ended and s[:1].islower() and _is_interrupted_body(lines, current, blocks):
@@ -431,8 +593,11 @@ def _marker_re(n: int) -> regex.Pattern:
     return r
 
 
-def _find_markers(text: str, lines: list[_Line], blocks: list[_FootnoteBlock]) -> list[tuple[int, int, int]]:
+def _find_markers(text: str, lines: list[_Line], blocks: list[_FootnoteBlock],
+                  superscripts: list[regex.Match]) -> list[tuple[int, int, int]]:
     """Locate each footnote's marker in the body: (start, end, number) in char coords."""
+    if not blocks and not superscripts:
+        return []
     body_spans = [(ln.start, ln.end) for ln in lines if ln.kind in ("text", "table")]
     body_starts = [s for s, _ in body_spans]
 
@@ -457,7 +622,7 @@ def _find_markers(text: str, lines: list[_Line], blocks: list[_FootnoteBlock]) -
             lo = found.end()
     # Superscript digits with no footnote body found are still markers.
     known = {(a, b_) for a, b_, _ in markers}
-    for m in _SUPERSCRIPT_RE.finditer(text):
+    for m in superscripts:
         if (m.start(), m.end()) not in known and in_body(m.start()):
             markers.append((m.start(), m.end(), int(m.group().translate(_SUPERSCRIPT))))
     markers.sort()
@@ -581,7 +746,7 @@ def _merge_into(text: str, target: _Row, cont: _Row) -> None:
 # --- joining lines ----------------------------------------------------------------------
 
 def _wrap_width(lines: list[_Line]) -> float:
-    lens = sorted(len(ln.text.strip()) for ln in lines if ln.kind == "text" and len(ln.text.strip()) >= 20)
+    lens = sorted([n for ln in lines if ln.kind == "text" and (n := len(ln.text.strip())) >= 20])
     if not lens:
         return 80.0
     width = float(lens[int(len(lens) * 0.8)])
@@ -604,26 +769,32 @@ def _joins(prev: str, nxt: str, width: float) -> str | None:
     q = nxt.strip()
     if not p or not q:
         return None
-    # Fast path for the commonest case, a wrapped line going on in lower case.
-    if q[0].islower() and p[0] != "|" and not _LOWER_ITEM_RE.match(q) and p[-1] not in "-/" \
-            and not p.startswith(("Nơi nhận", "KT.", "TM.", "TL.", "TUQ.", "Q.")) and not _DOC_TYPE_LINE_RE.match(p):
+    # Fast path for the commonest case, a wrapped line going on in lower case. The cheap
+    # character tests come first; each regex only runs when its first character can match.
+    if q[0].islower() and p[-1] not in "-/" and p[0] != "|" \
+            and not (q[1:2] in ".)" and _LOWER_ITEM_RE.match(q)) \
+            and not p.startswith(("Nơi nhận", "KT.", "TM.", "TL.", "TUQ.", "Q.")) \
+            and not _is_doc_type_line(p):
         return " "
-    if _TABLE_LINE_RE.match(q) or _TABLE_LINE_RE.match(p):
+    if ("|" in q and _TABLE_LINE_RE.match(q)) or ("|" in p and _TABLE_LINE_RE.match(p)):
         return None
-    if _SYMBOL_BREAK_RE.search(p) and _UPPER_OR_DIGIT_START_RE.match(q) and not _SPACED_BREAK_END_RE.search(p):
+    if p[-1] in "/-" and _SYMBOL_BREAK_RE.search(p) and _UPPER_OR_DIGIT_START_RE.match(q) \
+            and not _SPACED_BREAK_END_RE.search(p):
         return ""  # "635/KH-⏎UBND", "2026-⏎2031"
-    if _ORDINAL_ONLY_RE.match(p):
+    # An ordinal alone has no space before its last two characters ("1.2.", "II .").
+    if p[-1] in ".)" and p.find(" ", 0, len(p) - 2) == -1 and _ORDINAL_ONLY_RE.match(p):
         return " "  # "I." alone on its line: the heading text follows
-    if _DOC_TYPE_LINE_RE.match(p) or _SIGNATURE_PREFIX_RE.match(p) or p.startswith("Nơi nhận"):
+    if _is_doc_type_line(p) or (p[0] in "KTQ" and _SIGNATURE_PREFIX_RE.match(p)) or p.startswith("Nơi nhận"):
         return None
-    if _BLOCK_START_RE.match(q) and not (q[:1].isdigit() and not _TERMINAL_RE.search(p) and len(p) >= 0.85 * width
-                                        and not _NUMBERED_HEADING_RE.match(q)):
+    terminal = _ends_sentence(p)
+    if _may_start_block(q) and _BLOCK_START_RE.match(q) \
+            and not (q[:1].isdigit() and not terminal and len(p) >= 0.85 * width and not _NUMBERED_HEADING_RE.match(q)):
         return None
-    terminal = bool(_TERMINAL_RE.search(p))
     wrapped = width < 130  # a document hard-wrapped by its converter (not one line per paragraph)
-    if _PARA_OPENER_RE.match(q) and len(p) < 0.95 * width:
+    if q.startswith(_PARA_OPENERS) and _PARA_OPENER_RE.match(q) and len(p) < 0.95 * width:
         return None
-    if q[:1].islower() or q[:1] in ",;)”’" or (q[:1].isdigit() and not terminal) or _DASH_LOWER_RE.match(q):
+    if q[:1].islower() or q[:1] in ",;)”’" or (q[:1].isdigit() and not terminal) \
+            or (q[0] == "-" and _DASH_LOWER_RE.match(q)):
         return " "
     if terminal:
         # A full wrapped line that happens to end a sentence: the paragraph goes on.
@@ -632,13 +803,13 @@ def _joins(prev: str, nxt: str, width: float) -> str | None:
         return None
     # An uppercase start after an unfinished line: a wrapped proper noun, unless the
     # previous line is clearly short (a heading or title line that ended by itself).
-    if _OPEN_END_RE.search(p):
+    if p.endswith(_OPEN_END_WORDS) and _OPEN_END_RE.search(p):
         return " "  # a line cannot end on "tại", "của", "và" …: the sentence goes on
     p_caps, q_caps = _is_caps(p), _is_caps(q)
     if not p_caps and not q_caps and _PROPER_NOUN_START_RE.match(q) and not _LIST_MARKER_START_RE.match(p):
         return " "  # "Ủy ban Mặt trận Tổ quốc⏎Việt Nam thành phố": a name wrapped mid-way
     if p_caps and q_caps:
-        if _DOC_TYPE_LINE_RE.match(q) or AUTHORITY_LINE_RE.match(q):
+        if _is_doc_type_line(q) or AUTHORITY_LINE_RE.match(q):
             return None
         # "III. NHIỆM VỤ VÀ GIẢI⏎PHÁP": a Roman heading wrapped onto a second caps line
         return " " if _ROMAN_HEADING_START_RE.match(p) or len(p) >= 0.5 * width else None
@@ -672,20 +843,15 @@ def normalize(raw: RawDocument) -> Document:
     'Căn cứ Kế hoạch số 635/KH-UBND ngày 26/01/2025 của UBND tỉnh.\\n'
     """
     chars, cmap = normalize_chars(raw.text)
-    lines = _split_lines(chars)
-
-    # Classify lines.
-    for k, ln in enumerate(lines):
-        if ln.kind == "blank":
-            continue
-        if _TABLE_LINE_RE.match(ln.text):
-            ln.kind = "table"
-        elif _PAGE_NUMBER_RE.match(ln.text) and _isolated(lines, k):
-            ln.kind = "drop"
+    lines, number_lines, footnote_lines = _split_lines(chars)
+    for k in number_lines:
+        if _PAGE_NUMBER_RE.match(lines[k].text) and _isolated(lines, k):
+            lines[k].kind = "drop"
 
     _drop_site_furniture(lines, chars)
-    blocks = _find_footnotes(lines, chars)
-    markers = _find_markers(chars, lines, blocks)
+    superscripts = _superscript_matches(chars)
+    blocks = _find_footnotes(lines, chars, footnote_lines, superscripts)
+    markers = _find_markers(chars, lines, blocks, superscripts)
     tables = _parse_table_blocks(chars, lines)
     table_at = {t[0]: t for t in tables}
     in_table = set()
@@ -728,53 +894,73 @@ def normalize(raw: RawDocument) -> Document:
             pos = seg_next
 
     out_tables: list[Table] = []
-    para: list[tuple[int, int]] = []  # spans of the paragraph being built
-    seps: list[str] = []  # how each line of ``para`` after the first joins the previous one
-    page_starts_chars: list[int] = [ln.start for ln in lines if ln.page_start]
     page_starts_out: list[int] = []
-
-    def flush_para() -> None:
-        if not para:
-            return
-        for k, (a, z) in enumerate(para):
-            if k:
-                b.insert(seps[k - 1], a)
-            emit_clean(a, z)
-        b.insert("\n", para[-1][1])
-        para.clear()
-        seps.clear()
-
-    k = 0
-    n = len(lines)
-    while k < n:
-        ln = lines[k]
-        if k in table_at:
-            flush_para()
-            _, last_idx, rows = table_at[k]
-            out_tables.append(_emit_table(chars, rows, b, emit_clean, len(out_tables)))
-            k = last_idx + 1
+    # Lines are emitted as they are read; a paragraph stays open (``open_end`` is the source
+    # end of its last line) until a line that does not join it, a table or the end closes it
+    # with a newline. The common line (no tags, no double spaces, no footnote marker) is
+    # appended here directly, as b.emit/b.insert would, with the length kept in a local.
+    parts, points = b.parts, b.points
+    length = 0
+    closed = 0  # output length when the last paragraph or table was closed
+    open_end: int | None = None
+    prev_text = ""
+    for k, ln in enumerate(lines):
+        if ln.kind != "text":
+            # Every line of a table has kind "table"; its first line emits the whole table.
+            if k in table_at:
+                b.length = length
+                if open_end is not None:
+                    b.insert("\n", open_end)
+                    open_end = None
+                out_tables.append(_emit_table(chars, table_at[k][2], b, emit_clean, len(out_tables)))
+                length = closed = b.length
             continue
-        if ln.kind in ("blank", "drop", "footnote") or k in in_table:
-            k += 1
+        if k in in_table:
             continue
         if ln.page_start:
-            page_starts_out.append(b.length + (1 if para else 0))
-        a, z = _strip_span(ln)
-        text_line = chars[a:z]
-        fixed = _fix_roman_ocr(text_line)
-        if fixed != text_line:
-            # Same length by construction; patch the source characters in place.
-            chars = chars[:a] + fixed + chars[z:]
-            text_line = fixed
-        if para:
-            sep = _joins(chars[para[-1][0]:para[-1][1]], text_line, width)
-            if sep is None:
-                flush_para()
-            else:
-                seps.append(sep)  # decided once, used when the paragraph is emitted
-        para.append((a, z))
-        k += 1
-    flush_para()
+            page_starts_out.append(closed + (1 if open_end is not None else 0))
+        t = ln.text
+        text_line = t.strip()
+        if len(text_line) == len(t) and t[0] != "#":
+            a, z = ln.start, ln.end
+        else:
+            a, z = _strip_offsets(t)
+            text_line = t[a:z]
+            a += ln.start
+            z += ln.start
+        first = text_line[:1]
+        if first and (first in "IVXLl1|" or first.isspace()):  # only such lines can be OCR'd Roman headings
+            fixed = _fix_roman_ocr(text_line)
+            if fixed != text_line:
+                # Same length by construction; patch the source characters in place.
+                chars = chars[:a] + fixed + chars[z:]
+                text_line = fixed
+        if open_end is not None:
+            sep = _joins(prev_text, text_line, width)
+            if sep is None:  # a new paragraph: close the open one
+                points.append((length, open_end))
+                parts.append("\n")
+                length += 1
+                points.append((length, open_end))
+                closed = length
+            elif sep:
+                points.append((length, a))
+                parts.append(sep)
+                length += len(sep)
+                points.append((length, a))
+        if "<" in text_line or "  " in text_line or (marker_starts and _has_marker(marker_starts, a, z)):
+            b.length = length
+            emit_clean(a, z)
+            length = b.length
+        elif text_line:
+            points.append((length, a))
+            parts.append(text_line)
+            length += len(text_line)
+        open_end = z
+        prev_text = text_line
+    b.length = length
+    if open_end is not None:
+        b.insert("\n", open_end)
 
     body_end = b.length
     out_footnotes: list[Footnote] = []
@@ -795,8 +981,7 @@ def normalize(raw: RawDocument) -> Document:
             b.insert("\n", blk.spans[-1][1])
 
     text = b.text()
-    # Compose the map: output -> char-normalized -> raw.
-    omap = OffsetMap([(o, cmap.to_raw(c)) for o, c in _dedupe_points(b.points)])
+    omap = _compose_map(b.points, cmap)
     doc = Document(
         doc_id=doc_id_for(raw.source_sha256), source_path=raw.source_path, source_sha256=raw.source_sha256,
         source_format=raw.source_format, text=text, offset_map=omap, body_end=body_end,
@@ -818,14 +1003,14 @@ def _anchor_of(points: list[tuple[int, int]], src: int, body_end: int) -> int | 
     return best
 
 
-def _dedupe_points(points: list[tuple[int, int]]) -> list[tuple[int, int]]:
-    out: list[tuple[int, int]] = []
-    for p in points:
-        if out and out[-1][0] == p[0]:
-            out[-1] = p
-        else:
-            out.append(p)
-    return out or [(0, 0)]
+def _compose_map(points: list[tuple[int, int]], cmap: OffsetMap) -> OffsetMap:
+    """Compose the map: output -> char-normalized (``points``) -> raw (``cmap``).
+
+    Output positions never decrease, so a dict keeps each position once, in order, with
+    its last breakpoint (several land on one position around inserted text).
+    """
+    last = dict(points) or {0: 0}
+    return OffsetMap.from_columns(list(last), cmap.to_raw_many(list(last.values())))
 
 
 @lru_cache(maxsize=1)

@@ -47,11 +47,15 @@ _CENTRAL_PHRASE = regex.compile(
 _COMMUNE_WORD = regex.compile(r"\b(?:xã|phường|đặc khu|thị trấn)\b", regex.I)
 _ORDINAL = regex.compile(r"lần[ ]thứ[ ](?P<o>[IVXLC]+|\d+)")
 _TRAILING_YEAR = regex.compile(r"\s*(?:năm\s+)?\d{4}$")
+_NON_SLUG = regex.compile(r"[^a-z0-9]+")
+_PLACE_WORD = regex.compile(r"^(?i:tỉnh|thành phố|tp\.?)\s*")
+_NATIONAL_NAME = regex.compile(r"toàn quốc|quốc gia|của Đảng\b|nhà nước")
 _LAW_TYPES = ("Luật", "Bộ luật", "Pháp lệnh", "Hiến pháp")
 # Issuer codes whose documents a commune also issues under the same code.
 _COMMUNE_CODES = frozenset({"UBND", "UB", "HĐND", "CTUBND", "ĐU", "MTTQ", "BCĐ"})
 
 
+@lru_cache(maxsize=4096)
 def symbol_key(symbol: str) -> str:
     """The symbol with "/" and "-" unified, so "23-QĐ/TW" and "23/QĐ-TW" are one instrument.
 
@@ -77,7 +81,7 @@ def slug(s: str) -> str:
     """
     s = unicodedata.normalize("NFD", s.replace("đ", "d").replace("Đ", "D"))
     s = "".join(ch for ch in s if not unicodedata.combining(ch)).lower()
-    return regex.sub(r"[^a-z0-9]+", "-", s).strip("-")
+    return _NON_SLUG.sub("-", s).strip("-")
 
 
 def _fold(s: str | None) -> str:
@@ -155,7 +159,7 @@ def _place_in_phrase(phrase: str, doc_province: str | None) -> tuple[str | None,
     if hits:
         h = hits[0]
         # An old (pre-2025) province keeps its own name: its instruments are its own.
-        province = regex.sub(r"^(?i:tỉnh|thành phố|tp\.?)\s*", "", h.raw).strip() if h.via_old_name else h.province
+        province = _PLACE_WORD.sub("", h.raw).strip() if h.via_old_name else h.province
     commune = None
     c = find_commune(phrase, province or doc_province)
     if c is not None:
@@ -199,7 +203,7 @@ def scope_of(symbol: str | None, phrase: str | None, meta) -> str:
 
 def _named_scope(c, meta) -> str:
     name = c.name or ""
-    if c.type in _LAW_TYPES or regex.search(r"toàn quốc|quốc gia|của Đảng\b|nhà nước", name):
+    if c.type in _LAW_TYPES or _NATIONAL_NAME.search(name):
         return NATIONAL
     province, commune, _ = _place_in_phrase(name, getattr(meta, "province", None))
     province = province or getattr(meta, "province", None)

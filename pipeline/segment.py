@@ -11,6 +11,7 @@ heading is the ``preamble`` and the "Nơi nhận"/signature block is the ``closi
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import lru_cache
 
 import regex
 
@@ -35,8 +36,9 @@ _HEADING_RES: list[tuple[str, regex.Pattern]] = [
     ("bullet", regex.compile(r"^([-•*●■])\s*([^\s\-_=*].*)$")),  # not a "-------" rule
     ("plus", regex.compile(r"^([+○◦□▪])\s*(\S.*)$")),
 ]
-# One test for "could this line be a heading or item at all?" before trying each shape.
-_ANY_HEADING_RE = regex.compile("|".join(f"(?:{rx.pattern})" for _, rx in _HEADING_RES))
+# The shapes as one alternation whose empty marker group names the first shape that matches
+# (alternatives are tried in order), for lines the closing/attachment test passed over.
+_FIRST_HEADING_RE = regex.compile("|".join(f"(?:{rx.pattern})(?P<h{i}>)" for i, (_, rx) in enumerate(_HEADING_RES)))
 _RANK = {"part": 0, "roman": 1, "article": 1, "appendix": 1, "attachment": 1, "upper_letter": 1.5,
          "arabic": 2, "arabic2": 3, "arabic3": 4, "lower_letter": 5, "bullet": 6, "plus": 7}
 _BARE_APPENDIX_RE = regex.compile(r"^Phụ\s+lục(?:\s+(?:số\s+)?(?:[IVXLC]+|\d+|[A-Z]))?\s*[.:]?$")
@@ -47,7 +49,7 @@ _SENTENCE_BREAK_RE = regex.compile(r"[.:;]\s+\p{Lu}")
 _HEADING_CUT_RE = regex.compile(r"(?<=\S)[.:;](?=\s|$)")
 
 
-@dataclass
+@dataclass(slots=True)
 class _Item:
     kind: str
     ordinal: str | None
@@ -123,44 +125,75 @@ def _short_heading(text: str) -> str:
     return text[:cut].rstrip(" ,")
 
 
-def _lines(text: str, end: int):
-    pos = 0
-    while pos < end:
-        nl = text.find("\n", pos, end)
-        if nl == -1:
-            nl = end
-        yield pos, nl
-        pos = nl + 1
+_LINE_RE = None
+
+
+def _line_re() -> regex.Pattern:
+    """One match per line instead of one per pattern: the closing starts, the attachment
+    title and the heading shapes as one alternation, in the order ``find_items`` tests
+    them; the empty marker group ending the first alternative that matches names it
+    (``c0``.. a closing start, ``att`` the attachment title, ``h0``.. a heading shape)."""
+    global _LINE_RE
+    if _LINE_RE is None:
+        alts = [f"(?:{p.pattern})(?P<c{i}>)" for i, p in enumerate(_rules()[2])]
+        alts.append(f"(?:{_ATTACHMENT_RE.pattern})(?P<att>)")
+        alts += [f"(?:{rx.pattern})(?P<h{i}>)" for i, (_, rx) in enumerate(_HEADING_RES)]
+        _LINE_RE = regex.compile("|".join(alts))
+    return _LINE_RE
+
+
+@lru_cache(maxsize=16384)
+def _may_start_item(prefix: str) -> bool:
+    """Whether a line beginning with ``prefix`` can match ``_line_re`` at all: a partial
+    match means the pattern reached the end of ``prefix`` without failing. Most body
+    lines ("Căn cứ …", "Thực hiện …") are ruled out by their first two characters."""
+    return _line_re().match(prefix, partial=True) is not None
 
 
 def find_items(doc: Document) -> list[_Item]:
     """Every heading / list item line of the body, in order, with its kind."""
     text = doc.text
     items: list[_Item] = []
-    closing_res = _rules()[2]
+    line_re = _line_re()
     expected_roman = 1
     seen_closing = False
-    for a, z in _lines(text, doc.body_end):
-        line = text[a:z]
-        if not line or line[0] == "|":
+    z = -1
+    for line in text[:doc.body_end].split("\n"):
+        a = z + 1
+        z = a + len(line)
+        if not line or line[0] == "|" or not _may_start_item(line[:2]):
             continue
-        if any(p.match(line) for p in closing_res):
+        lm = line_re.match(line)
+        if lm is None:  # not a closing start, an attachment title or a heading shape
+            continue
+        which = lm.lastgroup
+        if which[0] == "c":
             items.append(_Item("closing", None, line.rstrip(" :"), a, z))
             seen_closing = True
             continue
-        if seen_closing and _ATTACHMENT_RE.match(line):
-            items.append(_Item("attachment", None, line, a, z))
-            expected_roman = 1
-            seen_closing = False
-            continue
-        if not _ANY_HEADING_RE.match(line):
-            continue
-        for kind, rx in _HEADING_RES:
-            m = rx.match(line)
-            if not m:
+        if which == "att":
+            if seen_closing:
+                items.append(_Item("attachment", None, line, a, z))
+                expected_roman = 1
+                seen_closing = False
                 continue
+            lm = _FIRST_HEADING_RE.match(line)
+            if lm is None:
+                continue
+            which = lm.lastgroup
+        first = int(which[1:])
+        for k in range(first, len(_HEADING_RES)):
+            kind, rx = _HEADING_RES[k]
+            if k == first:  # the line match holds this shape's groups, right before its marker
+                base = lm.re.groupindex[which] - rx.groups - 1
+                g1, g2 = lm.group(base + 1, base + 2)
+            else:
+                m = rx.match(line)
+                if not m:
+                    continue
+                g1, g2 = m.group(1, 2)
             if kind == "roman":
-                tok = m.group(1)
+                tok = g1
                 if not _VALID_ROMAN.match(tok):
                     continue
                 val = _roman_value(tok)
@@ -172,7 +205,7 @@ def find_items(doc: Document) -> list[_Item]:
                     elif val < expected_roman or val > expected_roman + 1:
                         continue
                 expected_roman = val + 1 if kind == "roman" else expected_roman
-                heading = m.group(2)
+                heading = g2
             elif kind == "appendix":
                 # "PHỤ LỤC …" or a bare "Phụ lục II"; "Phụ lục kèm theo)." ends a sentence
                 if not (line.isupper() or _BARE_APPENDIX_RE.match(line)):
@@ -181,10 +214,10 @@ def find_items(doc: Document) -> list[_Item]:
             elif kind == "part":
                 heading = line
             else:
-                heading = m.group(2)
-            ordinal = None if kind in ("appendix",) else m.group(1)
+                heading = g2
+            ordinal = None if kind in ("appendix",) else g1
             if kind == "part" or kind == "article":
-                ordinal = m.group(1)
+                ordinal = g1
             items.append(_Item(kind, ordinal, _short_heading(heading) if kind != "appendix" else heading.strip(),
                                a, z))
             if kind == "appendix":
@@ -271,11 +304,15 @@ def _is_top(it: _Item, has_roman: bool) -> bool:
 
 
 def _set_ends(sections: list[Section], body_end: int) -> None:
-    """A section ends where the next section of the same or a higher level starts."""
-    for i, s in enumerate(sections):
-        end = body_end
-        for t in sections[i + 1:]:
-            if t.level <= s.level:
-                end = t.start
-                break
-        s.end = end
+    """A section ends where the next section of the same or a higher level starts.
+
+    One pass: ``open_`` holds the sections still waiting for their end, levels rising,
+    so each new section closes those at its level or deeper.
+    """
+    open_: list[Section] = []
+    for t in sections:
+        while open_ and open_[-1].level >= t.level:
+            open_.pop().end = t.start
+        open_.append(t)
+    for s in open_:
+        s.end = body_end
