@@ -34,6 +34,7 @@ from functools import partial
 from pathlib import Path
 from typing import Iterable, Iterator
 
+from . import PIPELINE_VERSION
 from .document import doc_id_for
 from .engines import Task, make_engine
 from .finalize import finalize
@@ -41,7 +42,6 @@ from .inputs import (ArchiveLimits, InputError, Source, expand_inputs,  # noqa: 
                      iter_sources, read_path_list)
 from .manifest import RunState
 from .progress import JsonLog, ProgressBar
-from .runner import PIPELINE_VERSION
 from .write import MiB, BatchWriter, parse_partition_by, rewrite_batch
 
 DEFAULT_TIMEOUT = 600.0  # seconds per document; OCR of a long scan fits, a hang does not

@@ -31,7 +31,24 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _runs_local_pool(argv: list[str]) -> bool:
+    """Whether the command line is a ``vnplan run`` on the local engine (a rough look before parsing).
+
+    >>> _runs_local_pool(["run", "data", "--out", "o"]), _runs_local_pool(["run", "--engine", "dask"])
+    (True, False)
+    """
+    if not argv or argv[0] != "run" or any(a in ("-h", "--help") for a in argv):
+        return False
+    return not any(a.startswith(("--scheduler", "--engine=dask", "--engine=inline")) or
+                   (a == "--engine" and nxt != "local") for a, nxt in zip(argv, [*argv[1:], ""]))
+
+
 def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else list(argv)
+    if _runs_local_pool(argv):
+        from .engines.server import prestart
+
+        prestart()  # the workers' fork server imports the pipeline while this process does
     parser = build_parser()
     args = parser.parse_args(argv)
     if not getattr(args, "func", None):

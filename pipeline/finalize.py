@@ -17,7 +17,7 @@ import json
 import os
 from pathlib import Path
 
-from . import __version__
+from . import PIPELINE_VERSION, __version__
 from .instruments import write_instruments
 from .schema import PER_DOCUMENT_TABLES, SCHEMA_VERSION
 from .write import ensure_table_dirs, table_files
@@ -31,8 +31,6 @@ def fingerprint(out_dir) -> str:
     Batch files are never rewritten in place (a replacement gets a new name), so the set
     of names and sizes changes whenever a run commits or removes anything.
     """
-    from .runner import PIPELINE_VERSION
-
     h = hashlib.sha256(f"{__version__}|{PIPELINE_VERSION}|{SCHEMA_VERSION}".encode())
     for table in PER_DOCUMENT_TABLES:
         for f in table_files(out_dir, table):

@@ -12,7 +12,7 @@ import traceback
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from . import __version__
+from . import PIPELINE_VERSION, __version__  # noqa: F401 (PIPELINE_VERSION: re-export)
 from .document import Document, RawDocument, doc_id_for
 from .extract import extract_all
 from .ingest import IngestError, read, read_bytes
@@ -20,8 +20,6 @@ from .normalize import normalize
 from .schema import SCHEMA_VERSION
 from .segment import segment
 
-# Bump when a change alters what the pipeline extracts, so incremental runs redo documents.
-PIPELINE_VERSION = "1"
 
 
 @dataclass

@@ -20,6 +20,8 @@ import os
 import re
 import unicodedata
 import uuid
+from collections import deque
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable, Iterable, Sequence
@@ -227,17 +229,34 @@ class _Buffer:
     nbytes: int = 0
 
 
+@dataclass
+class _Pending:
+    """A batch whose files are being written by a writer thread; committed once they are."""
+
+    future: Future
+    batch_id: str
+    part: str
+    docs: list
+    tables: list[str]
+    nbytes: int
+
+
 class BatchWriter:
     """Buffers outcomes per partition and commits them as batches; memory stays under a budget.
 
     A partition is flushed when it holds ``batch_docs`` documents, or, when all buffers
     together exceed ``max_buffer_bytes``, the largest partition is flushed first.
     ``add`` refuses (returns False) a ``doc_id`` this writer already took in this run.
+
+    Flushed batches are converted and written by ``threads`` background threads while the
+    caller goes on feeding workers (Parquet encoding, compression and fsync release the
+    GIL); batches are committed in flush order, in the caller's thread, as their files land.
+    Batches being written hold at most another ``max_buffer_bytes`` (then ``add`` waits).
     """
 
     def __init__(self, out: str | os.PathLike, state, partition_by: Sequence[str] = ("province",),
                  batch_docs: int = 1000, max_buffer_bytes: int = 64 * MiB, pipeline_version: str = "",
-                 on_commit: Callable[[dict], None] | None = None):
+                 on_commit: Callable[[dict], None] | None = None, threads: int = 2):
         self.out = Path(out)
         self.state = state
         self.partition_by = list(partition_by)
@@ -249,11 +268,16 @@ class BatchWriter:
         self.nbytes = 0
         self.taken: set[str] = set()
         self.unknown_tables: set[str] = set()  # rows of tables without a schema: not written
+        self._pool = ThreadPoolExecutor(max_workers=max(1, threads), thread_name_prefix="vnplan-write") \
+            if threads else None
+        self._pending: deque[_Pending] = deque()
+        self._pending_bytes = 0
 
     def add(self, outcome) -> bool:
         """Buffer one document's rows (an ``engines.Outcome``); may commit batches."""
         from .manifest import DoneDoc
 
+        self._commit_written(wait=False)
         if outcome.doc_id in self.taken:
             return False
         self.taken.add(outcome.doc_id)
@@ -277,15 +301,9 @@ class BatchWriter:
             self.flush(max(self.buffers, key=lambda p: self.buffers[p].nbytes))
         return True
 
-    def flush(self, part: str) -> dict | None:
-        """Write one partition's buffer as a batch and commit it."""
-        buf = self.buffers.pop(part, None)
-        if buf is None or not buf.docs:
-            return None
-        self.nbytes -= buf.nbytes
-        batch_id = self.state.next_batch_id()
+    def _write_files(self, batch_id: str, part: str, rows_by_table: dict[str, list[dict]]) -> list[str]:
         files = []
-        for table, rows in sorted(buf.rows.items()):
+        for table, rows in sorted(rows_by_table.items()):
             if not rows:
                 continue
             rel = Path(table, part, f"part-{batch_id}.parquet") if part else Path(table, f"part-{batch_id}.parquet")
@@ -293,18 +311,52 @@ class BatchWriter:
             data = data.replace_schema_metadata(_file_metadata(table, self.pipeline_version, batch_id))
             write_parquet_atomic(self.out / rel, data)
             files.append(rel.as_posix())
-        marker = self.state.commit(batch_id, files, buf.docs, part, pipeline_version=self.pipeline_version,
+        return files
+
+    def flush(self, part: str) -> None:
+        """Write one partition's buffer as a batch (in the background) and commit it when written."""
+        buf = self.buffers.pop(part, None)
+        if buf is None or not buf.docs:
+            return
+        self.nbytes -= buf.nbytes
+        batch_id = self.state.next_batch_id()
+        if self._pool is None:
+            future: Future = Future()
+            future.set_result(self._write_files(batch_id, part, buf.rows))
+        else:
+            future = self._pool.submit(self._write_files, batch_id, part, buf.rows)
+        self._pending.append(_Pending(future, batch_id, part, buf.docs, list(buf.rows), buf.nbytes))
+        self._pending_bytes += buf.nbytes
+        while self._pending and self._pending_bytes > self.max_buffer_bytes:
+            self._commit_oldest()
+        self._commit_written(wait=False)
+
+    def _commit_oldest(self) -> dict:
+        p = self._pending.popleft()
+        self._pending_bytes -= p.nbytes
+        files = p.future.result()  # a failed write raises here, in the caller's thread
+        marker = self.state.commit(p.batch_id, files, p.docs, p.part, pipeline_version=self.pipeline_version,
                                    schema_version=SCHEMA_VERSION)
-        for table in buf.rows:  # a table that had no rows before now has some
+        for table in p.tables:  # a table that had no rows before now has some
             (self.out / table / "part-empty.parquet").unlink(missing_ok=True)
         if self.on_commit:
             self.on_commit(marker)
         return marker
 
+    def _commit_written(self, wait: bool) -> None:
+        # In flush order: a batch is committed only after every batch flushed before it.
+        while self._pending and (wait or self._pending[0].future.done()):
+            self._commit_oldest()
+
     def close(self) -> None:
-        """Commit everything still buffered."""
-        for part in sorted(self.buffers):
-            self.flush(part)
+        """Commit everything still buffered (the partitions are written in parallel)."""
+        try:
+            for part in sorted(self.buffers):
+                self.flush(part)
+            self._commit_written(wait=True)
+        finally:
+            if self._pool is not None:
+                self._pool.shutdown(wait=True)
 
 
 def rewrite_batch(out: str | os.PathLike, marker: dict, keep: set[str], new_batch_id: str) -> list[str]:

@@ -420,3 +420,59 @@ def test_after_any_history_out_holds_each_documents_last_seen_content_once(tmp_p
         elif op[0] == "run":
             run([str(src)], out, engine="inline", force=op[1], partition_by="none")
             check()
+
+
+# --- the background writer --------------------------------------------------------------
+
+
+def _outcomes(n: int, province: str = "Lâm Đồng"):
+    from pipeline.engines.task import Outcome
+
+    for i in range(n):
+        doc_id = f"d{i:05d}"
+        tables = {
+            "documents": [{"doc_id": doc_id, "status": "ok", "province": province, "source_path": f"{i}.txt"}],
+            "texts": [{"doc_id": doc_id, "text": "x" * 2000, "body_end": 2000}],
+            "sections": [{"doc_id": doc_id, "section_id": k, "start": k, "end": k + 1} for k in range(5)],
+        }
+        yield Outcome(f"{i}.txt", doc_id, "ok", tables=tables, input_sha=f"{i:064x}", key=f"k{i}")
+
+
+def test_background_writer_commits_every_batch_in_flush_order(tmp_path):
+    from pipeline.write import BatchWriter
+
+    committed = []
+    with RunState(tmp_path).open() as st:
+        w = BatchWriter(tmp_path, st, batch_docs=7, max_buffer_bytes=20_000, threads=2,
+                        on_commit=lambda m: committed.append(m))
+        for o in _outcomes(100):
+            assert w.add(o)
+        w.close()
+        seqs = [m["seq"] for m in committed]
+        assert seqs == sorted(seqs) and len(seqs) == len(set(seqs)) > 5
+        assert sorted(r[0] for m in committed for r in m["docs"]) == [f"d{i:05d}" for i in range(100)]
+    assert sorted(doc_ids(tmp_path)) == [f"d{i:05d}" for i in range(100)]
+    assert read_table(tmp_path, "sections").num_rows == 500
+
+
+def test_a_failed_background_write_raises_in_the_caller_and_commits_nothing_after_it(tmp_path, monkeypatch):
+    import pipeline.write as write
+
+    real = write.write_parquet_atomic
+    calls = {"n": 0}
+
+    def flaky(path, table, fsync=True):
+        calls["n"] += 1
+        if calls["n"] == 4:  # the second batch's first file
+            raise OSError("No space left on device")
+        return real(path, table, fsync)
+
+    monkeypatch.setattr(write, "write_parquet_atomic", flaky)
+    committed = []
+    with RunState(tmp_path).open() as st:
+        w = write.BatchWriter(tmp_path, st, batch_docs=10, threads=1, on_commit=lambda m: committed.append(m))
+        with pytest.raises(OSError, match="No space"):
+            for o in _outcomes(40):
+                w.add(o)
+            w.close()
+    assert len(committed) == 1 and [r[0] for r in committed[0]["docs"]] == [f"d{i:05d}" for i in range(10)]

@@ -5,6 +5,8 @@ from __future__ import annotations
 import hashlib
 import os
 import signal
+import subprocess
+import sys
 import threading
 import time
 from pathlib import Path
@@ -235,3 +237,38 @@ def test_a_script_without_a_main_guard_can_call_run(tmp_path):
                       f"print('RESULT', s.processed, s.failed)\n")
     proc = subprocess.run([sys.executable, str(script)], capture_output=True, text=True, timeout=120, cwd=tmp_path)
     assert proc.stdout.splitlines() == ["RESULT 2 0"], proc.stderr[-2000:]
+
+
+def test_the_fork_server_warm_up_exercises_every_extractor():
+    # The warm-up only pays off if its sample reaches every stage's lazy tables.
+    from pipeline.engines import warm
+    from pipeline.runner import process_text
+
+    tables = process_text(warm._SAMPLE).tables
+    assert {t: bool(rows) for t, rows in tables.items()} == {
+        "sections": True, "citations": True, "deadlines": True, "assignments": True,
+        "documents": True, "texts": True}
+    assert tables["documents"][0]["province"] == "Lâm Đồng"
+
+
+def test_the_fork_server_module_does_not_import_the_pipeline():
+    code = ("import sys, pipeline.engines.server, pipeline.cli; "
+            "print(sorted(m for m in ('pipeline.runner', 'extractors.citations', 'pyarrow') if m in sys.modules))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.strip() == "[]"
+
+
+@pytest.mark.parametrize("argv, local", [
+    (["run", "data", "--out", "o"], True),
+    (["run", "data", "--out", "o", "--workers", "2", "--engine", "local"], True),
+    (["run", "data", "--out", "o", "--engine", "dask"], False),
+    (["run", "data", "--out", "o", "--engine=inline"], False),
+    (["run", "data", "--out", "o", "--scheduler", "tcp://h:8786"], False),
+    (["run", "--help"], False),
+    (["query", "out", "SELECT 1"], False),
+    ([], False),
+])
+def test_the_fork_server_is_started_early_only_for_local_runs(argv, local):
+    from pipeline.cli import _runs_local_pool
+
+    assert _runs_local_pool(argv) is local

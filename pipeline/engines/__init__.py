@@ -12,8 +12,6 @@ Engines only compute: planning (what to skip) and writing stay in ``pipeline.bat
 
 from __future__ import annotations
 
-from .task import DocumentTimeout, Outcome, Task, process_task, time_limit
-
 ENGINES = ("local", "dask", "inline")
 
 
@@ -46,3 +44,15 @@ def make_engine(name: str = "local", workers: int | None = None, timeout: float 
 
 
 __all__ = ["ENGINES", "DocumentTimeout", "EngineError", "Outcome", "Task", "make_engine", "process_task", "time_limit"]
+
+
+_TASK_NAMES = ("DocumentTimeout", "Outcome", "Task", "process_task", "time_limit")
+
+
+def __getattr__(name: str):
+    # Imported on first use: ``pipeline.engines.server`` must load without the pipeline.
+    if name in _TASK_NAMES:
+        from . import task
+
+        return getattr(task, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

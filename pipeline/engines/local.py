@@ -28,9 +28,9 @@ from collections import deque
 from contextlib import contextmanager
 from typing import Callable, Iterable, Iterator
 
+from .server import context, main_module_hidden
 from .task import DocumentTimeout, Outcome, Task, failed_outcome, process_task, timeout_error
 
-PRELOAD = ["pipeline.engines.task"]
 
 
 def default_workers() -> int:
@@ -82,27 +82,6 @@ def _worker_main(conn, func: Callable[[Task, float | None], Outcome], timeout: f
             return
 
 
-@contextmanager
-def _main_module_hidden():
-    """Start processes without re-running the caller's ``__main__`` in them.
-
-    multiprocessing's fork server re-executes the main script in every new process, so a
-    script calling ``pipeline.run()`` without an ``if __name__ == "__main__":`` guard would
-    start a run in each worker. Workers only run pipeline code (``func`` must be
-    importable), so they never need the caller's main module.
-    """
-    main = sys.modules["__main__"]
-    saved = {k: main.__dict__[k] for k in ("__file__", "__spec__") if k in main.__dict__}
-    main.__dict__.pop("__file__", None)
-    main.__spec__ = None
-    try:
-        yield
-    finally:
-        main.__dict__.update(saved)
-        if "__spec__" not in saved:
-            del main.__spec__
-
-
 class _Worker:
     """A worker process and the tasks sent to it: the first is running, the rest wait in its pipe."""
 
@@ -110,7 +89,7 @@ class _Worker:
         self.conn, child = ctx.Pipe(duplex=True)
         self.proc = ctx.Process(target=_worker_main, args=(child, func, timeout, max_tasks), daemon=True,
                                 name="vnplan-worker")
-        with _main_module_hidden():
+        with main_module_hidden():
             self.proc.start()
         child.close()
         self.tasks: deque[Task] = deque()
@@ -165,8 +144,7 @@ class LocalEngine:
         self.func = func
         self.max_tasks = max_tasks_per_worker
         self.grace = grace
-        self.ctx = multiprocessing.get_context("forkserver")
-        self.ctx.set_forkserver_preload(PRELOAD)
+        self.ctx = context()
 
     def describe(self) -> str:
         return f"local, {self.workers} worker{'s' * (self.workers > 1)}"

@@ -18,7 +18,6 @@ from dataclasses import dataclass, field
 from typing import Iterator
 
 from ..document import doc_id_for
-from ..runner import failed_result, process_bytes, process_file
 
 
 @dataclass
@@ -137,6 +136,8 @@ def timeout_error(seconds: float, killed: bool = False) -> str:
 
 def failed_outcome(task: Task, error: str, seconds: float = 0.0) -> Outcome:
     """A failed outcome for a task, keyed by its content hash when the planner knew it."""
+    from ..runner import failed_result  # imported on use: the main process never loads the extractors
+
     res = failed_result(task.path, error, task.input_sha)
     return Outcome(task.path, res.doc_id, "failed", error, res.tables, 0, task.size, seconds,
                    task.input_sha, task.key)
@@ -151,6 +152,8 @@ def process_task(task: Task, timeout: float | None = None) -> Outcome:
     >>> process_task(Task("x.zip!/../a.txt", error="unsafe archive member (zip-slip): ...")).status
     'failed'
     """
+    from ..runner import process_bytes, process_file
+
     if task.error is not None:
         return failed_outcome(task, task.error)
     t0 = time.perf_counter()

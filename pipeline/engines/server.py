@@ -1,0 +1,56 @@
+"""The fork server the local engine's workers are forked from, and starting it early.
+
+The server imports the pipeline and warms it up (``pipeline.engines.warm``) once; every
+worker forked from it starts with all of that done. ``prestart()`` launches the server
+at the very beginning of ``vnplan run``, so its imports overlap the main process's own
+start-up and planning instead of following them. Light on purpose: importing this module
+must not import the pipeline.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import sys
+from contextlib import contextmanager
+
+PRELOAD = ["pipeline.engines.warm"]  # the pipeline, imported and warmed up once
+
+
+def context():
+    """The multiprocessing context of the workers (fork server, with the pipeline preloaded)."""
+    ctx = multiprocessing.get_context("forkserver")
+    ctx.set_forkserver_preload(PRELOAD)
+    return ctx
+
+
+@contextmanager
+def main_module_hidden():
+    """Start processes without re-running the caller's ``__main__`` in them.
+
+    multiprocessing's fork server re-executes the main script in every new process, so a
+    script calling ``pipeline.run()`` without an ``if __name__ == "__main__":`` guard would
+    start a run in each worker. Workers only run pipeline code (``func`` must be
+    importable), so they never need the caller's main module.
+    """
+    main = sys.modules["__main__"]
+    saved = {k: main.__dict__[k] for k in ("__file__", "__spec__") if k in main.__dict__}
+    main.__dict__.pop("__file__", None)
+    main.__spec__ = None
+    try:
+        yield
+    finally:
+        main.__dict__.update(saved)
+        if "__spec__" not in saved:
+            del main.__spec__
+
+
+def prestart() -> None:
+    """Launch the fork server now (it preloads in the background); never fails the caller."""
+    from multiprocessing import forkserver
+
+    try:
+        context()
+        with main_module_hidden():
+            forkserver.ensure_running()
+    except Exception:  # the engine starts it later, or reports why it cannot
+        pass
