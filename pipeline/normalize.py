@@ -19,6 +19,8 @@ PDF converters' habits), never about one sample's wording.
 from __future__ import annotations
 
 import bisect
+import itertools
+import operator
 import re
 import unicodedata
 from dataclasses import dataclass, field
@@ -65,8 +67,12 @@ _CHAR_START_RE = re.compile(
     "[" + "".join(f"\\u{ord(c):04x}" for c in "\r" + _DELETE + _SPACES + _DASHES + "\u00d0\u00f0*_") + "]")
 # Same length, applied after composition so decomposed input is fixed too.
 _TONE_RE = regex.compile(r"(?<![qQ])(?:[oO][áàảãạÁÀẢÃẠéèẻẽẹÉÈẺẼẸ]|[uU][ýỳỷỹỵÝỲỶỸỴ])(?!\p{L})")
-# The pairs a _TONE_RE match can start at, found by the faster stdlib scan; they cannot overlap.
-_TONE_CANDIDATE_RE = re.compile("[oOuU][áàảãạÁÀẢÃẠéèẻẽẹÉÈẺẼẸýỳỷỹỵÝỲỶỸỴ]")
+# The pairs a _TONE_RE match can start at (they cannot overlap), found by stdlib scans, one
+# per first letter: a literal first character lets ``re`` skip ahead several times faster
+# than a class would.
+_TONE_PAIR_RES = [re.compile(first + "[" + vowels + "]")
+                  for first, vowels in (("o", "áàảãạÁÀẢÃẠéèẻẽẹÉÈẺẼẸ"), ("O", "áàảãạÁÀẢÃẠéèẻẽẹÉÈẺẼẸ"),
+                                        ("u", "ýỳỷỹỵÝỲỶỸỴ"), ("U", "ýỳỷỹỵÝỲỶỸỴ"))]
 # Small patterns used below, compiled once (the hot path runs them per line).
 _FN_BODY_START_RE = regex.compile(r"[\p{Lu}\"“(]")
 _ENDS_MID_SENTENCE_RE = regex.compile(r"[\p{Ll},]\s*$")
@@ -133,12 +139,19 @@ def _fix_tone(s: str) -> str:
     out: list[str] = []
     last = 0
     match = _TONE_RE.match
-    for c in _TONE_CANDIDATE_RE.finditer(s):
-        m = match(s, c.start())
-        if m:
-            out.append(s[last:m.start()])
-            out.append(_old_tone(m.group()))
-            last = m.end()
+    for p in sorted(m.start() for pattern in _TONE_PAIR_RES for m in pattern.finditer(s)):
+        e = p + 2
+        after = s[e:e + 1]
+        # An ASCII character after the pair is a letter (\p{L}) exactly when str.isalpha()
+        # says so; anything else is left to the regex itself.
+        if after.isascii():
+            if after.isalpha() or (p and s[p - 1] in "qQ"):
+                continue
+        elif not match(s, p):
+            continue
+        out.append(s[last:p])
+        out.append(_old_tone(s[p:e]))
+        last = e
     if not out:
         return s
     out.append(s[last:])
@@ -199,24 +212,43 @@ ROMAN = r"(?:X{0,3}(?:IX|IV|V?I{0,3}))"
 _ROMAN_OCR_RE = regex.compile(r"^(\s*)([IVXLl1|]{1,5})(\s?\.\s)")
 _VALID_ROMAN_RE = regex.compile(rf"^{ROMAN}$")
 
-# A line that starts a new block: headings, list items, signature/recipient blocks.
-_BLOCK_START_RE = regex.compile(
-    r"""^(?:
-        (?:PHẦN|Phần|CHƯƠNG|Chương|MỤC|Mục)\s+[IVXLC\d]+\b
-      | [IVXL]{1,6}\s?[.)](?:\s|$)               # I. II) — Roman headings
-      | [A-ZĐ][.)]\s                               # A. B) lettered headings
-      | \d{1,3}(?:\.\d{1,3}){0,3}[.)](?:\s|$)      # 1. 1.1. 1.1.1. 1)
-      | \d{1,3}(?:\.\d{1,3}){1,3}\s                 # 1.1 without final dot
-      | [a-zđ][.)]\s                                # a) b. — lettered items
-      | [-+•*●○■□◦▪]\s?(?=[\p{Lu}\d"“(])           # bullets (a "- xã hội" wrap is not one)
-      | Điều\s+\d+                                 # articles
-      | (?:Nơi\s+nhận|KT\.|TM\.|TL\.|TUQ\.|Q\.\s|PHỤ\s+LỤC)
-      | \(Kèm|\(kèm
-      | V/v\b | Số\s*:                               # letterhead lines
-      | \p{Lu}[^,\n]{1,40},\s*ngày\s                 # "Hà Nội, ngày 20 tháng 11 năm 2025"
-    )""",
-    regex.X,
-)
+# A line that starts a new block: headings, list items, signature/recipient blocks. Each
+# branch comes with the class of characters it can start with (see _block_start_re_for).
+_BLOCK_START_BRANCHES = [
+    (r"[PCM]", r"(?:PHẦN|Phần|CHƯƠNG|Chương|MỤC|Mục)\s+[IVXLC\d]+\b"),
+    (r"[IVXL]", r"[IVXL]{1,6}\s?[.)](?:\s|$)"),  # I. II) — Roman headings
+    (r"[A-ZĐ]", r"[A-ZĐ][.)]\s"),  # A. B) lettered headings
+    (r"\d", r"\d{1,3}(?:\.\d{1,3}){0,3}[.)](?:\s|$)"),  # 1. 1.1. 1.1.1. 1)
+    (r"\d", r"\d{1,3}(?:\.\d{1,3}){1,3}\s"),  # 1.1 without final dot
+    (r"[a-zđ]", r"[a-zđ][.)]\s"),  # a) b. — lettered items
+    (r"[-+•*●○■□◦▪]", r"[-+•*●○■□◦▪]\s?(?=[\p{Lu}\d\"“(])"),  # bullets (a "- xã hội" wrap is not one)
+    (r"Đ", r"Điều\s+\d+"),  # articles
+    (r"[NKTQP]", r"(?:Nơi\s+nhận|KT\.|TM\.|TL\.|TUQ\.|Q\.\s|PHỤ\s+LỤC)"),
+    (r"\(", r"\(Kèm|\(kèm"),
+    (r"[VS]", r"V/v\b|Số\s*:"),  # letterhead lines
+    (r"\p{Lu}", r"\p{Lu}[^,\n]{1,40},\s*ngày\s"),  # "Hà Nội, ngày 20 tháng 11 năm 2025"
+]
+_BLOCK_START_RE = regex.compile("^(?:" + "|".join(b for _, b in _BLOCK_START_BRANCHES) + ")")
+
+
+@lru_cache(maxsize=None)
+def _block_start_branches_re(branches: tuple[str, ...]) -> regex.Pattern | None:
+    return regex.compile("^(?:" + "|".join(branches) + ")") if branches else None
+
+
+@lru_cache(maxsize=4096)
+def _block_start_re_for(c: str) -> regex.Pattern | None:
+    """``_BLOCK_START_RE`` cut down to the branches a line starting with ``c`` can match
+    (None when there are none): the full alternation costs several times more per line."""
+    return _block_start_branches_re(tuple(b for first, b in _BLOCK_START_BRANCHES if regex.match(first, c)))
+
+
+def _block_start(q: str) -> bool:
+    """``_BLOCK_START_RE.match(q)`` for a non-empty ``q``."""
+    pattern = _block_start_re_for(q[0])
+    return pattern is not None and pattern.match(q) is not None
+
+
 # What a line starting with an upper-case letter must begin with (or contain) to match
 # _BLOCK_START_RE: a heading keyword, a Roman or letter ordinal, a "<place>, ngày" line.
 _BLOCK_UPPER_STARTS = ("PHẦN", "Phần", "CHƯƠNG", "Chương", "MỤC", "Mục", "Điều", "Nơi", "KT.", "TM.", "TL.", "TUQ.",
@@ -267,19 +299,53 @@ _DOC_TYPE_LAST = frozenset(t[-1] for t in _DOC_TYPE_TITLES) | {":"}
 assert all(_DOC_TYPE_TITLES), "an empty title would match lines the cheap tests rule out"
 
 
-class _Line:
-    """One line of the char-normalized text (a plain slotted class: there is one per line)."""
+class _Lines:
+    """The lines of the char-normalized text, one list per field (``start``, ``end``, ``text``,
+    ``page``, ``page_start``, ``kind``): a document has thousands of lines, and one object
+    per line cost more than splitting them. The hot loops read the lists; ``lines[k]`` gives
+    a ``_Line`` view for the rules that look at a few lines."""
 
     __slots__ = ("start", "end", "text", "page", "page_start", "kind")
 
-    def __init__(self, start: int, end: int, text: str, page: int, page_start: bool = False,
-                 kind: str = "text"):
-        self.start = start  # in the char-normalized text
-        self.end = end  # exclusive, without the newline
-        self.text = text
-        self.page = page
-        self.page_start = page_start  # first line of a page (after \f or a leading-space line)
-        self.kind = kind  # text, blank, table, footnote, drop
+    def __init__(self) -> None:
+        self.start: list[int] = []  # in the char-normalized text
+        self.end: list[int] = []  # exclusive, without the newline
+        self.text: list[str] = []
+        self.page: list[int] = []
+        self.page_start: list[bool] = []  # first line of a page (after \f or a leading-space line)
+        self.kind: list[str] = []  # text, blank, table, footnote, drop
+
+    def __len__(self) -> int:
+        return len(self.text)
+
+    def __getitem__(self, k: int) -> "_Line":
+        if not -len(self.text) <= k < len(self.text):
+            raise IndexError(k)
+        return _Line(self, k % len(self.text))
+
+
+class _Line:
+    """One line of ``_Lines`` (a view: setting ``kind`` writes through)."""
+
+    __slots__ = ("_lines", "_k")
+
+    def __init__(self, lines: _Lines, k: int):
+        self._lines = lines
+        self._k = k
+
+    start = property(lambda self: self._lines.start[self._k])
+    end = property(lambda self: self._lines.end[self._k])
+    text = property(lambda self: self._lines.text[self._k])
+    page = property(lambda self: self._lines.page[self._k])
+    page_start = property(lambda self: self._lines.page_start[self._k])
+
+    @property
+    def kind(self) -> str:
+        return self._lines.kind[self._k]
+
+    @kind.setter
+    def kind(self, value: str) -> None:
+        self._lines.kind[self._k] = value
 
 
 @dataclass
@@ -312,7 +378,7 @@ class _Builder:
         return "".join(self.parts)
 
 
-def _split_lines(text: str) -> tuple[list[_Line], list[int], list[int]]:
+def _split_lines(text: str) -> tuple[_Lines, list[int], list[int]]:
     """Split at newlines and form feeds (page breaks); mark blank and markdown table lines.
 
     Also returns, so that later steps need not look at every line again, the indices of the
@@ -320,41 +386,45 @@ def _split_lines(text: str) -> tuple[list[_Line], list[int], list[int]]:
     footnote block (a blank line of 10+ characters, a separator; a line with a digit in its
     first two characters).
     """
-    lines: list[_Line] = []
+    lines = _Lines()
+    texts, kinds, pages, page_starts = lines.text, lines.kind, lines.page, lines.page_start
     number_lines: list[int] = []
     footnote_lines: list[int] = []
-    append = lines.append
     table_match = _TABLE_LINE_RE.match
-    page = 0
-    pos = 0
     # Splitting pages first, then lines, gives the same segments as splitting each line at "\f".
-    for page_text in text.split("\f"):
-        page += 1
+    for page, page_text in enumerate(text.split("\f"), 1):
+        segs = page_text.split("\n")
+        k = len(texts)
+        texts += segs
+        pages += [page] * len(segs)
+        page_starts += [False] * len(segs)
+        kinds += ["text"] * len(segs)  # the common kind; the others are set below
+        may_be_table = "|" in page_text
         new_page = True
-        for seg in page_text.split("\n"):
-            end = pos + len(seg)
+        for seg in segs:
             if not seg or seg.isspace():
                 if len(seg) >= 10:
-                    footnote_lines.append(len(lines))
-                append(_Line(pos, end, seg, page, False, "blank"))
+                    footnote_lines.append(k)
+                kinds[k] = "blank"
             else:
-                page_start = False
                 if new_page:
-                    page_start = True
+                    page_starts[k] = True
                     new_page = False
-                elif seg[0] == " " and seg[1:2] != " " and lines:
+                elif seg[0] == " " and seg[1:2] != " " and k:
                     # PDF converters print the first line of a page with one leading space
-                    page_start = True
-                if "|" in seg and table_match(seg):
-                    append(_Line(pos, end, seg, page, page_start, "table"))
+                    page_starts[k] = True
+                if may_be_table and "|" in seg and table_match(seg):
+                    kinds[k] = "table"
                 else:
                     last = seg[-1]
                     if (last == "-" or last.isdigit() or last.isspace()) and _may_be_page_number(seg):
-                        number_lines.append(len(lines))
+                        number_lines.append(k)
                     if seg[0].isdigit() or seg[1:2].isdigit():
-                        footnote_lines.append(len(lines))
-                    append(_Line(pos, end, seg, page, page_start))
-            pos = end + 1  # + "\f" or "\n"
+                        footnote_lines.append(k)
+            k += 1
+    # Each line is followed by one separator character ("\n" or "\f").
+    lines.start = list(map(operator.add, itertools.accumulate(map(len, texts), initial=0), range(len(texts))))
+    lines.end = list(map(operator.add, lines.start, map(len, texts)))
     return lines, number_lines, footnote_lines
 
 
@@ -365,7 +435,23 @@ def _may_be_page_number(s: str) -> bool:
     if not (last == "-" or last.isdigit()):
         return False
     first = s[0] if not s[0].isspace() else s.lstrip()[:1]
-    return first in "-Tt" or first.isdigit()
+    if not (first in "-Tt" or first.isdigit()):
+        return False
+    # At most 14 characters of a page number are not spaces ("-", "Trang", two 3-digit numbers,
+    # "/", "-"); a printable line has no whitespace but " " (the regex's \s).
+    return len(s) - s.count(" ") <= 14 or not s.isprintable()
+
+
+def _may_be_unmarked_fn_start(s: str) -> bool:
+    """False when ``_UNMARKED_FN_START_RE`` cannot match ``s``: after at most one space, one or
+    two digits must be followed by a space or "-"."""
+    i = 1 if s[:1].isspace() else 0
+    if not s[i:i + 1].isdigit():
+        return False
+    c = s[i + 1:i + 2]
+    if c.isdigit():
+        c = s[i + 2:i + 3]
+    return c == "-" or c.isspace()
 
 
 def _strip_offsets(t: str) -> tuple[int, int]:
@@ -442,7 +528,7 @@ class _FootnoteBlock:
     anchor: int  # position of the first footnote line (markers are searched before it)
 
 
-def _find_footnotes(lines: list[_Line], text: str, candidates: list[int],
+def _find_footnotes(lines: _Lines, text: str, candidates: list[int],
                     superscripts: list[regex.Match]) -> list[_FootnoteBlock]:
     """Find footnote bodies printed at page breaks and mark their lines ``footnote``.
 
@@ -463,28 +549,29 @@ def _find_footnotes(lines: list[_Line], text: str, candidates: list[int],
     # Only a candidate can start a block: a separator is a blank line of 10+ characters, a
     # footnote line starts with a number (after at most one space). Visiting just those, in
     # order, skips lines the checks below would reject.
+    texts, kinds = lines.text, lines.kind
     i = 0
     for c in candidates:
         if c < i:
             continue  # inside a block already consumed
         i = c
-        ln = lines[i]
+        kind, line_text = kinds[i], texts[i]
         start_idx = None
-        if ln.kind == "blank" and _FN_SEPARATOR_RE.match(ln.text):
+        if kind == "blank" and _FN_SEPARATOR_RE.match(line_text):
             j = i + 1
-            while j < n and lines[j].kind == "blank" and not _FN_SEPARATOR_RE.match(lines[j].text):
+            while j < n and kinds[j] == "blank" and not _FN_SEPARATOR_RE.match(texts[j]):
                 j += 1
-            if j < n and _expected_fn_number(lines[j].text) == expected:
+            if j < n and _expected_fn_number(texts[j]) == expected:
                 start_idx = j
-        elif ln.kind == "text" and ln.start > pending_sup.get(expected, len(text)) \
-                and _expected_fn_number(ln.text) == expected:
+        elif kind == "text" and lines.start[i] > pending_sup.get(expected, len(text)) \
+                and _expected_fn_number(line_text) == expected:
             prev = _prev_text_line(lines, i)
             # the page broke mid-sentence: the previous line ends with a word or a comma
             if prev is not None and _ENDS_MID_SENTENCE_RE.search(prev.text) \
                     and not _TABLE_LINE_RE.match(prev.text):
                 start_idx = i
-        elif ln.kind == "text" and _UNMARKED_FN_START_RE.match(ln.text) \
-                and _expected_fn_number(ln.text) == expected and _interrupts_sentence(lines, i):
+        elif kind == "text" and _may_be_unmarked_fn_start(line_text) and _UNMARKED_FN_START_RE.match(line_text) \
+                and _expected_fn_number(line_text) == expected and _interrupts_sentence(lines, i):
             # OCR and some converters lose the superscript marker; the block's shape
             # (it cuts a sentence that resumes in lower case after it) still tells.
             start_idx = i
@@ -504,7 +591,7 @@ def _superscript_matches(text: str) -> list[regex.Match]:
     return list(_SUPERSCRIPT_RE.finditer(text))
 
 
-def _interrupts_sentence(lines: list[_Line], i: int, window: int = 12) -> bool:
+def _interrupts_sentence(lines: _Lines, i: int, window: int = 12) -> bool:
     """Line ``i`` starts a block that cuts a sentence: the line before ends mid-sentence and,
     a few lines on, a line ending a sentence is followed by a lower-case continuation."""
     prev = _prev_text_line(lines, i)
@@ -526,14 +613,15 @@ def _interrupts_sentence(lines: list[_Line], i: int, window: int = 12) -> bool:
     return False
 
 
-def _prev_text_line(lines: list[_Line], i: int) -> _Line | None:
+def _prev_text_line(lines: _Lines, i: int) -> _Line | None:
+    kinds = lines.kind
     for k in range(i - 1, -1, -1):
-        if lines[k].kind == "text":
+        if kinds[k] == "text":
             return lines[k]
     return None
 
 
-def _consume_footnotes(lines: list[_Line], i: int, blocks: list[_FootnoteBlock], expected: int) -> int:
+def _consume_footnotes(lines: _Lines, i: int, blocks: list[_FootnoteBlock], expected: int) -> int:
     n = len(lines)
     current: _FootnoteBlock | None = None
     last_text: _Line | None = None
@@ -593,12 +681,12 @@ def _marker_re(n: int) -> regex.Pattern:
     return r
 
 
-def _find_markers(text: str, lines: list[_Line], blocks: list[_FootnoteBlock],
+def _find_markers(text: str, lines: _Lines, blocks: list[_FootnoteBlock],
                   superscripts: list[regex.Match]) -> list[tuple[int, int, int]]:
     """Locate each footnote's marker in the body: (start, end, number) in char coords."""
     if not blocks and not superscripts:
         return []
-    body_spans = [(ln.start, ln.end) for ln in lines if ln.kind in ("text", "table")]
+    body_spans = [(a, z) for a, z, kind in zip(lines.start, lines.end, lines.kind) if kind in ("text", "table")]
     body_starts = [s for s, _ in body_spans]
 
     def in_body(pos: int) -> bool:
@@ -664,7 +752,7 @@ def _clean_piece(s: str) -> str:
     return _WS_RE.sub(" ", _TAG_RE.sub(" ", s)).strip()
 
 
-def _parse_table_blocks(text: str, lines: list[_Line]) -> list[tuple[int, int, list[_Row]]]:
+def _parse_table_blocks(text: str, lines: _Lines) -> list[tuple[int, int, list[_Row]]]:
     """Group table lines into logical tables (continuations across pages merged).
 
     A row directly above a ``|---|`` line is a header. In one logical table the first
@@ -673,14 +761,17 @@ def _parse_table_blocks(text: str, lines: list[_Line]) -> list[tuple[int, int, l
     Returns (first_line_idx, last_line_idx, rows); rows hold cell fragments.
     """
     tables: list[tuple[int, int, list[_Row]]] = []
+    kinds = lines.kind
     i, n = 0, len(lines)
     while i < n:
-        if lines[i].kind != "table":
-            i += 1
-            continue
+        if kinds[i] != "table":
+            try:
+                i = kinds.index("table", i)  # skip to the next table line in one step
+            except ValueError:
+                break
         j = i
         block = []
-        while j < n and lines[j].kind == "table":
+        while j < n and kinds[j] == "table":
             block.append(lines[j])
             j += 1
         rows = []
@@ -698,7 +789,7 @@ def _parse_table_blocks(text: str, lines: list[_Line]) -> list[tuple[int, int, l
         ncols = max(len(r.cells) for r in rows)
         # Continuation of the previous table? Only blank lines / page breaks between.
         prev = tables[-1] if tables else None
-        if prev is not None and all(lines[k].kind in ("blank", "drop", "footnote") for k in range(prev[1] + 1, i)) \
+        if prev is not None and all(kinds[k] in ("blank", "drop", "footnote") for k in range(prev[1] + 1, i)) \
                 and max((len(r.cells) for r in prev[2]), default=-1) == ncols:
             merged = prev[2]
             tables[-1] = (prev[0], j - 1, merged)
@@ -745,8 +836,8 @@ def _merge_into(text: str, target: _Row, cont: _Row) -> None:
 
 # --- joining lines ----------------------------------------------------------------------
 
-def _wrap_width(lines: list[_Line]) -> float:
-    lens = sorted([n for ln in lines if ln.kind == "text" and (n := len(ln.text.strip())) >= 20])
+def _wrap_width(lines: _Lines) -> float:
+    lens = sorted([n for t, kind in zip(lines.text, lines.kind) if kind == "text" and (n := len(t.strip())) >= 20])
     if not lens:
         return 80.0
     width = float(lens[int(len(lens) * 0.8)])
@@ -765,8 +856,11 @@ def _joins(prev: str, nxt: str, width: float) -> str | None:
     >>> _joins("I. MỤC ĐÍCH, YÊU CẦU", "1. Mục đích", 80) is None
     True
     """
-    p = prev.rstrip()
-    q = nxt.strip()
+    return _joins_stripped(prev.rstrip(), nxt.strip(), width)
+
+
+def _joins_stripped(p: str, q: str, width: float) -> str | None:
+    """``_joins`` for a right-stripped ``p`` and a stripped ``q``, as the main loop has them."""
     if not p or not q:
         return None
     # Fast path for the commonest case, a wrapped line going on in lower case. The cheap
@@ -787,7 +881,7 @@ def _joins(prev: str, nxt: str, width: float) -> str | None:
     if _is_doc_type_line(p) or (p[0] in "KTQ" and _SIGNATURE_PREFIX_RE.match(p)) or p.startswith("Nơi nhận"):
         return None
     terminal = _ends_sentence(p)
-    if _may_start_block(q) and _BLOCK_START_RE.match(q) \
+    if _may_start_block(q) and _block_start(q) \
             and not (q[:1].isdigit() and not terminal and len(p) >= 0.85 * width and not _NUMBERED_HEADING_RE.match(q)):
         return None
     wrapped = width < 130  # a document hard-wrapped by its converter (not one line per paragraph)
@@ -845,8 +939,8 @@ def normalize(raw: RawDocument) -> Document:
     chars, cmap = normalize_chars(raw.text)
     lines, number_lines, footnote_lines = _split_lines(chars)
     for k in number_lines:
-        if _PAGE_NUMBER_RE.match(lines[k].text) and _isolated(lines, k):
-            lines[k].kind = "drop"
+        if _PAGE_NUMBER_RE.match(lines.text[k]) and _isolated(lines, k):
+            lines.kind[k] = "drop"
 
     _drop_site_furniture(lines, chars)
     superscripts = _superscript_matches(chars)
@@ -854,9 +948,6 @@ def normalize(raw: RawDocument) -> Document:
     markers = _find_markers(chars, lines, blocks, superscripts)
     tables = _parse_table_blocks(chars, lines)
     table_at = {t[0]: t for t in tables}
-    in_table = set()
-    for t in tables:
-        in_table.update(range(t[0], t[1] + 1))
 
     width = _wrap_width(lines)
     b = _Builder()
@@ -904,8 +995,11 @@ def normalize(raw: RawDocument) -> Document:
     closed = 0  # output length when the last paragraph or table was closed
     open_end: int | None = None
     prev_text = ""
-    for k, ln in enumerate(lines):
-        if ln.kind != "text":
+    texts, starts, ends, page_starts = lines.text, lines.start, lines.end, lines.page_start
+    # Most documents have no "<" or no double space at all: one test each spares one per line.
+    may_tag, may_double_space = "<" in chars, "  " in chars
+    for k, kind in enumerate(lines.kind):
+        if kind != "text":
             # Every line of a table has kind "table"; its first line emits the whole table.
             if k in table_at:
                 b.length = length
@@ -915,28 +1009,31 @@ def normalize(raw: RawDocument) -> Document:
                 out_tables.append(_emit_table(chars, table_at[k][2], b, emit_clean, len(out_tables)))
                 length = closed = b.length
             continue
-        if k in in_table:
-            continue
-        if ln.page_start:
+        # (A text line is never inside a table's line range: tables span table lines and,
+        # between the parts of a merged table, blank, dropped and footnote lines only.)
+        if page_starts[k]:
             page_starts_out.append(closed + (1 if open_end is not None else 0))
-        t = ln.text
+        t = texts[k]
         text_line = t.strip()
         if len(text_line) == len(t) and t[0] != "#":
-            a, z = ln.start, ln.end
+            a, z = starts[k], ends[k]
         else:
             a, z = _strip_offsets(t)
             text_line = t[a:z]
-            a += ln.start
-            z += ln.start
+            a += starts[k]
+            z += starts[k]
         first = text_line[:1]
-        if first and (first in "IVXLl1|" or first.isspace()):  # only such lines can be OCR'd Roman headings
+        # Only such lines can be OCR'd Roman headings ("IL. ", a dot within the first 7 characters).
+        if first and (first.isspace() or (first in "IVXLl1|" and text_line.find(".", 1, 7) != -1)):
             fixed = _fix_roman_ocr(text_line)
             if fixed != text_line:
                 # Same length by construction; patch the source characters in place.
                 chars = chars[:a] + fixed + chars[z:]
                 text_line = fixed
         if open_end is not None:
-            sep = _joins(prev_text, text_line, width)
+            # prev_text is right-stripped, text_line too, and left-stripped unless a
+            # heading's "#" came off before a character str.strip() takes and regex's \s does not.
+            sep = _joins_stripped(prev_text, text_line if not first.isspace() else text_line.lstrip(), width)
             if sep is None:  # a new paragraph: close the open one
                 points.append((length, open_end))
                 parts.append("\n")
@@ -948,7 +1045,8 @@ def normalize(raw: RawDocument) -> Document:
                 parts.append(sep)
                 length += len(sep)
                 points.append((length, a))
-        if "<" in text_line or "  " in text_line or (marker_starts and _has_marker(marker_starts, a, z)):
+        if (may_tag and "<" in text_line) or (may_double_space and "  " in text_line) \
+                or (marker_starts and _has_marker(marker_starts, a, z)):
             b.length = length
             emit_clean(a, z)
             length = b.length
@@ -1017,16 +1115,22 @@ def _compose_map(points: list[tuple[int, int]], cmap: OffsetMap) -> OffsetMap:
 def _furniture_rules():
     data = load("boilerplate")
     comp = lambda key, flags=0: [regex.compile(p, flags) for p in data[key]["patterns"]]  # noqa: E731
-    footer = regex.compile("|".join(f"(?:{p})" for p in data["footer_starts"]["patterns"]))
-    return comp("site_markers"), comp("document_start"), footer
+    footer_patterns = data["footer_starts"]["patterns"]
+    footer = regex.compile("|".join(f"(?:{p})" for p in footer_patterns))
+    # When every footer pattern is "^<letter>…" without alternatives, only a line starting with
+    # one of those letters can match: a set lookup spares the regex on every other line.
+    simple = all(p[:1] == "^" and p[1:2].isalpha() and p[2:3] not in ("?", "*", "{") and "|" not in p
+                 for p in footer_patterns)
+    footer_firsts = frozenset(p[1] for p in footer_patterns) if simple else None
+    return comp("site_markers"), comp("document_start"), footer, footer_firsts
 
 
-def _drop_site_furniture(lines: list[_Line], chars: str) -> None:
+def _drop_site_furniture(lines: _Lines, chars: str) -> None:
     """Mark a legal portal's header and footer around the document as ``drop``.
 
     Only when a site marker appears near the top, so ordinary documents are untouched.
     """
-    markers, starts, footers = _furniture_rules()
+    markers, starts, footers, footer_firsts = _furniture_rules()
     top = chars[:4000]
     if not any(p.search(top) for p in markers):
         return
@@ -1037,7 +1141,9 @@ def _drop_site_furniture(lines: list[_Line], chars: str) -> None:
             doc_start = m.start()
     if doc_start is None:
         return
-    idx = next((k for k, ln in enumerate(lines) if ln.end >= doc_start), 0)
+    idx = bisect.bisect_left(lines.end, doc_start)  # the first line ending at or after doc_start
+    if idx == len(lines):
+        idx = 0
     # back up over the agency block above the motto ("CHÍNH⏎PHỦ⏎-------")
     k = idx - 1
     while k >= 0 and idx - k <= 8:
@@ -1047,27 +1153,34 @@ def _drop_site_furniture(lines: list[_Line], chars: str) -> None:
             k -= 1
             continue
         break
+    kinds, texts = lines.kind, lines.text
     for j in range(0, k + 1):
-        lines[j].kind = "drop"
+        kinds[j] = "drop"
     for j in range(idx, len(lines)):
-        if footers.match(lines[j].text.strip()):
-            for t in range(j, len(lines)):
-                lines[t].kind = "drop"
+        t = texts[j]
+        if footer_firsts is not None and t[:1] not in footer_firsts \
+                and not (t[:1].isspace() and t.lstrip()[:1] in footer_firsts):
+            continue
+        if footers.match(t.strip()):
+            for r in range(j, len(lines)):
+                kinds[r] = "drop"
             break
 
 
-def _isolated(lines: list[_Line], k: int) -> bool:
+def _isolated(lines: _Lines, k: int) -> bool:
     """A number alone on a line next to a page boundary or blank lines is a page number."""
-    prev = next((lines[j] for j in range(k - 1, -1, -1) if lines[j].kind != "blank"), None)
-    if prev is not None and prev.text.rstrip().endswith(":"):
+    kinds, page_starts = lines.kind, lines.page_start
+    prev = next((j for j in range(k - 1, -1, -1) if kinds[j] != "blank"), None)
+    if prev is not None and lines.text[prev].rstrip().endswith(":"):
         return False
-    before_blank = k == 0 or lines[k - 1].kind == "blank"
-    after_blank = k + 1 >= len(lines) or lines[k + 1].kind == "blank" or lines[k + 1].page_start
-    return before_blank or after_blank or lines[k].page_start
+    before_blank = k == 0 or kinds[k - 1] == "blank"
+    after_blank = k + 1 >= len(lines) or kinds[k + 1] == "blank" or page_starts[k + 1]
+    return before_blank or after_blank or page_starts[k]
 
 
 def _emit_table(chars: str, rows: list[_Row], b: _Builder, emit_clean, table_id: int) -> Table:
     t_start = b.length
+    first_part = len(b.parts)
     out_rows: list[TableRow] = []
     header: list[str] = []
     for r in rows:
@@ -1098,11 +1211,12 @@ def _emit_table(chars: str, rows: list[_Row], b: _Builder, emit_clean, table_id:
         if r.is_header:
             header = [None] * len(cells)  # filled below
         out_rows.append((row, r.is_header))
-    full = b.text()
+    # Only this table's output, not the whole text so far (a document may have many tables).
+    table_text = "".join(b.parts[first_part:])
     tbl_rows: list[TableRow] = []
     for row, is_header in out_rows:
         for c in row.cells:
-            c.text = full[c.start:c.end]
+            c.text = table_text[c.start - t_start:c.end - t_start]
         if is_header:
             header = [c.text for c in row.cells]
         else:

@@ -134,3 +134,47 @@ def test_split_lines_pages_and_candidates():
     assert all(text[ln.start:ln.end] == ln.text for ln in lines)
     assert numbers == [3, 5]
     assert footnotes == [2, 4]
+
+
+def test_block_start_by_first_character_is_the_block_start_rule():
+    for s in STRINGS + [c + rest for c in "PCMIVXLAĐad0١-+•●(NKTQSHỦ“ " for rest in ("", ". ", ") ", "1.2 x", "ều 5",
+                                                                               "ơi nhận", "T.", "/v x", "ố:",
+                                                                               "à Nội, ngày 5", " Kèm", "Kèm")]:
+        s = s.strip()
+        if s:
+            assert N._block_start(s) == bool(N._BLOCK_START_RE.match(s)), s
+
+
+def test_unmarked_footnote_prefilter_never_hides_a_match():
+    extra = [f"{p}{d}{s}{u}" for p in ("", " ", "\u2028") for d in ("1", "12", "123", "٣", "²")
+             for s in ("", " ", "-", " - ", "\u2028", ".", "\x1c") for u in ("Quyết", "quyết", "", "Ǆ")]
+    for s in STRINGS + extra:
+        if N._UNMARKED_FN_START_RE.match(s):
+            assert N._may_be_unmarked_fn_start(s), s
+
+
+def test_page_number_prefilter_on_long_and_odd_lines():
+    rng = random.Random(3)
+    alphabet = list("-Tt rang0123456789/\u2028\x85") + ["Trang", "trang"]
+    for _ in range(20000):
+        s = "".join(rng.choice(alphabet) for _ in range(rng.randint(1, 14)))
+        if s.strip() and N._PAGE_NUMBER_RE.match(s):
+            assert N._may_be_page_number(s), repr(s)
+
+
+def test_lines_view_reads_and_writes_the_columns():
+    lines, _, _ = N._split_lines("a\n\nb")
+    assert len(lines) == 3 and lines[-1].text == "b" and lines[2].start == 3
+    lines[1].kind = "drop"
+    assert lines.kind == ["text", "drop", "text"]
+    with pytest.raises(IndexError):
+        lines[3]
+
+
+def test_footer_first_letters_never_hide_a_footer():
+    _, _, footers, firsts = N._furniture_rules()
+    assert firsts is not None
+    lines = STRINGS + ["Văn bản gốc", "  Văn bản liên quan ", "\x1cTải văn bản", "Lược đồ", "Cảm ơn đã dùng dịch vụ"]
+    for t in lines:
+        if footers.match(t.strip()):
+            assert t.strip()[:1] in firsts, t
