@@ -279,7 +279,7 @@ def _prefix_starts(prefix: regex.Pattern) -> re.Pattern | None:
     pattern for the lower-cased text: the few characters before each match are searched
     rather than the whole text for every cue word. None when the literals are not known."""
     lits = _prefix_literals(prefix)
-    if not lits or _DIGIT_RUN in lits:
+    if not lits or not _DIGIT_TOKENS.isdisjoint(lits):
         return None
     return re.compile("(?=" + "|".join(re.escape(lit) for lit in sorted(lits, key=len, reverse=True)) + ")")
 
@@ -450,15 +450,28 @@ def _followed_by_verb(text: str, e: int, hi: int) -> bool:
 # (lookbehinds see the text before ``pos`` in both). Where a pattern's leading literals
 # cannot be read, or lower-casing would not mirror IGNORECASE, the plain scan is used.
 # Refinements, each keeping the candidates a superset of the match starts: a date starts
-# at a run of digits after a word break (``_DIGIT_RUN``); "định" counts only followed by
-# blanks and "kỳ" when every pattern says so (``join``); patterns sharing words are tried
-# through one alternation first (``_gates``); the cue before a match is looked for in the
-# few characters before it (``_prefix_starts``).
+# at a run of digits after a word break (``_DIGIT_RUN``), a day number at a run of one or
+# two digits followed by "/", by "." or "-" and a digit, or by blanks and "/" or "tháng"
+# (``_SHORT_RUN``); "định" counts only followed by blanks and "kỳ" when every pattern says
+# so (``join``), and such a pair is found from its second word when that word is looked up
+# anyway (``_backward_joins``); patterns sharing words are tried through one alternation
+# first (``_gates``); the cue before a match is looked for in the few characters before it
+# (``_prefix_starts``).
 
 _PREFILTER_MIN_CHARS = 200  # below this (table cells) the plain scan is already cheap
 # Not a literal (literals never hold a backslash): "the first digit of a run of digits".
 _DIGIT_RUN = r"\d"
+# Not a literal either: "the first digit of a run of one or two digits followed by '/', '.' or
+# '-' and a digit, blanks and '/', or blanks and 'tháng'" (a day: "05/6", "5 tháng 6", "05.6.2026").
+_SHORT_RUN = r"\d{1,2}"
+_DIGIT_TOKENS = frozenset({_DIGIT_RUN, _SHORT_RUN})
+# What ``\d{1,2}`` at a word start must be followed by for the match to start at a
+# ``_SHORT_RUN`` (none starts with a digit, so the digits are the whole run).
+_MONTH_WORD = "tháng"
+_SHORT_RUN_TAILS = (_WS + "*/", _WS + "+" + _MONTH_WORD, r"[.\-]")
 _DIGITS = regex.compile(r"\d+")
+# The ``_SHORT_RUN`` positions, read in the lower-cased text (digits have no case).
+_SHORT_RUNS = regex.compile(rf"(?<!\d)\d{{1,2}}(?=/|[.\-]\d|{_WS}+(?:/|{_MONTH_WORD}))")
 _META = set("\\()[]{}?*+|.^$")
 
 
@@ -551,11 +564,29 @@ def _leading_literals(pattern: str, nonempty: bool = False, word_start: bool = F
         else:
             return None  # flags, plain groups, ...: not needed here
         if rest[:1] in ("?", "*"):
-            first = _leading_literals(inner, nonempty, word_start, join)
+            opt = inner
+            if join and rest[:1] == "?" and len(_split_top(inner) or ()) == 1:
+                # with the group, the match is the group's then the rest's: a join may span
+                # both ("(?:ngày\s+)?\d{1,2}/..." -> "ngày", blanks, a day number)
+                opt = inner + rest[1:].lstrip("?+")
+            first = _leading_literals(opt, nonempty, word_start, join)
             after = _leading_literals(rest[1:].lstrip("?+"), nonempty, word_start, join)
             return None if first is None or after is None else first | after
         if rest[:1] == "{":
             return None  # may repeat zero times
+        if word_start and inner == _SHORT_RUN and _short_run_tail(rest):
+            return frozenset({_SHORT_RUN})
+        alts = _split_top(inner)
+        if join and len(alts) > 1 and not any(_META.intersection(a) for a in alts):
+            # a choice of words, then the rest: each word may join what follows ("khi"/"theo",
+            # blanks, "yêu cầu")
+            out = set()
+            for a in alts:
+                lits = _leading_literals(a + rest, nonempty, word_start, join)
+                if lits is None:
+                    return None
+                out |= lits
+            return frozenset(out)
         # a required group: the match starts with its match
         return _leading_literals(inner, word_start=word_start, join=join)
     if word_start and pattern.startswith(r"\d") and pattern[2:3] not in ("?", "*") \
@@ -570,6 +601,19 @@ def _leading_literals(pattern: str, nonempty: bool = False, word_start: bool = F
         if seconds and all(w and w[0] not in _blank_chars() for w in seconds):  # the blanks end there
             return frozenset(lit + _BLANKS_JOIN + w for w in seconds)
     return frozenset({lit})
+
+
+def _short_run_tail(rest: str) -> bool:
+    """Whether ``rest``, following ``\\d{1,2}`` at a word start, starts with one of
+    ``_SHORT_RUN_TAILS`` (its last character not made optional), "." or "-" followed by digits."""
+    for tail in _SHORT_RUN_TAILS:
+        if rest.startswith(tail) and rest[len(tail):len(tail) + 1] not in ("?", "*", "{"):
+            if tail != r"[.\-]":
+                return True
+            # after "." a digit starts a run, as at a word start
+            digits = _leading_literals(rest[len(tail):], word_start=True)
+            return bool(digits) and digits <= _DIGIT_TOKENS
+    return False
 
 
 def _literal_prefix(pattern: str) -> tuple[str, int]:
@@ -637,7 +681,9 @@ def _all_literal_chars(p: "_Patterns") -> frozenset[str]:
     for lits in [_scan_literals(pat) for pat in _scanned_patterns(p)] + [_prefix_literals(p.prefix)]:
         for lit in lits or ():
             for word in lit.split(_BLANKS_JOIN):
-                if word != _DIGIT_RUN:
+                if word == _SHORT_RUN:
+                    chars |= set(_MONTH_WORD)  # read in the lower-cased text after the digits
+                elif word != _DIGIT_RUN:
                     chars |= set(word)
     return frozenset(chars)
 
@@ -665,7 +711,8 @@ def _gates() -> dict[regex.Pattern, tuple[regex.Pattern, frozenset[str]]]:
     groups: list[tuple[set[str], list[regex.Pattern]]] = []
     for pat in _scanned_patterns(_patterns()):
         lits = _scan_literals(pat)
-        if lits is None or _DIGIT_RUN in lits or not _line_local(pat) or _NO_GATE.search(pat.pattern):
+        if lits is None or not _DIGIT_TOKENS.isdisjoint(lits) or not _line_local(pat) \
+                or _NO_GATE.search(pat.pattern):
             continue
         joined = [g for g in groups if g[0] & lits and g[1][0].flags == pat.flags]
         merged = (set(lits).union(*(g[0] for g in joined)), [p for g in joined for p in g[1]] + [pat])
@@ -740,6 +787,9 @@ class _LongScan:
         if found is None and lit == _DIGIT_RUN:
             # digits have no case: read them in the text itself
             found = self.positions[lit] = [m.start() for m in _DIGITS.finditer(self.text, self.start, self.end)]
+        if found is None and lit == _SHORT_RUN:
+            runs = _SHORT_RUNS.finditer(self.folded, self.start, self.end)
+            found = self.positions[lit] = [m.start() for m in runs]
         if found is None and _BLANKS_JOIN in lit:
             found = self.positions[lit] = self._joined_positions(*lit.split(_BLANKS_JOIN))
         if found is None:
@@ -753,17 +803,58 @@ class _LongScan:
 
     def _joined_positions(self, first: str, second: str) -> list[int]:
         """Where ``first``, blanks (``_WS``, at least one) and ``second`` (a literal or
-        ``_DIGIT_RUN``) follow each other."""
-        text, folded, end, blanks = self.text, self.folded, self.end, _blank_chars()
-        runs = set(self.literal_positions(_DIGIT_RUN)) if second == _DIGIT_RUN else None
-        found = []
-        for p in self.literal_positions(first):
-            k = j = p + len(first)
-            while k < end and text[k] in blanks:
-                k += 1
-            if k > j and (k in runs if runs is not None else folded.startswith(second, k, end)):
-                found.append(p)
+        one of ``_DIGIT_TOKENS``) follow each other."""
+        folded, end = self.folded, self.end
+        if (first, second) in _backward_joins():
+            n = len(first)
+            return [j - n for j, _ in self._blanks_before(second)
+                    if j - n >= self.start and folded.startswith(first, j - n, j)]
+        pairs = self._blanks_after(first)
+        if second in _DIGIT_TOKENS:
+            return [p for p, k in pairs if self._run_at(k, second)]
+        return [p for p, k in pairs if folded.startswith(second, k, end)]
+
+    def _blanks_before(self, second: str) -> list[tuple[int, int]]:
+        """``(j, k)`` for each position ``k`` of ``second`` preceded by blanks that start at
+        ``j`` (the same blank runs ``_blanks_after`` reads, found from their other end)."""
+        key = (_BLANKS_JOIN, second)
+        found = self.merged.get(key)
+        if found is None:
+            text, start, blanks = self.text, self.start, _blank_chars()
+            found = []
+            for k in self.literal_positions(second):
+                j = k
+                while j > start and text[j - 1] in blanks:
+                    j -= 1
+                if j < k:
+                    found.append((j, k))
+            self.merged[key] = found
         return found
+
+    def _blanks_after(self, first: str) -> list[tuple[int, int]]:
+        """``(p, k)`` for each position ``p`` of ``first`` followed by blanks that end at
+        ``k`` (shared by the words joined to ``first``)."""
+        key = (first, _BLANKS_JOIN)
+        found = self.merged.get(key)
+        if found is None:
+            text, end, blanks = self.text, self.end, _blank_chars()
+            found = []
+            for p in self.literal_positions(first):
+                k = j = p + len(first)
+                while k < end and text[k] in blanks:
+                    k += 1
+                if k > j:
+                    found.append((p, k))
+            self.merged[key] = found
+        return found
+
+    def _run_at(self, k: int, token: str) -> bool:
+        """Whether the ``token`` (``_DIGIT_RUN`` or ``_SHORT_RUN``) positions of this scan hold
+        ``k``, a position after a blank (so a digit there starts a run): asked for the few
+        positions after a word rather than listing every run of the range."""
+        if token == _DIGIT_RUN:
+            return _DIGITS.match(self.text, k, self.end) is not None
+        return _SHORT_RUNS.match(self.folded, k, self.end) is not None
 
     def gated(self, gate: regex.Pattern, literals: frozenset[str]) -> list[int]:
         """The ``candidates(literals)`` where the line-local ``gate`` matches (each tried up
@@ -784,6 +875,42 @@ class _LongScan:
         if found is None:
             found = self.merged[literals] = sorted(set().union(*(self.literal_positions(lit) for lit in literals)))
         return found
+
+
+@lru_cache(maxsize=1)
+def _backward_joins() -> frozenset[tuple[str, str]]:
+    """The joined literals ("6 tháng", "sau khi") to find from their second word: one the
+    scan looks up anyway, so the first word needs no pass over the text of its own.
+
+    Words that are looked up anyway (single literals, the first word of a join to a digit
+    run) come first; a join whose second word is among them is read backwards; a join whose
+    first word is among them forwards; of the others, one first word is added to them at a
+    time until every join is placed. Both directions find the same positions (the blank
+    run between the words is the same), so the choice only changes the cost."""
+    singles, joins = set(), set()
+    for pat in _scanned_patterns(_patterns()):
+        for lit in _scan_literals(pat) or ():
+            if _BLANKS_JOIN in lit:
+                joins.add(tuple(lit.split(_BLANKS_JOIN)))
+            elif lit not in _DIGIT_TOKENS:
+                singles.add(lit)
+    blanks = _blank_chars()
+    looked_up = singles | {f for f, s in joins if s in _DIGIT_TOKENS}
+    backward: set[tuple[str, str]] = set()
+    todo = sorted((f, s) for f, s in joins if s not in _DIGIT_TOKENS)
+    while todo:
+        rest = []
+        for f, s in todo:
+            if s in looked_up and f and f[-1] not in blanks:
+                backward.add((f, s))
+            elif f in looked_up:
+                pass  # forwards, from a word looked up anyway
+            else:
+                rest.append((f, s))
+        if rest:
+            looked_up.add(rest[0][0])  # one more word to look up; place the others again
+        todo = rest
+    return frozenset(backward)
 
 
 _LAST_TEXT: list = [(None, "", {})]

@@ -32,7 +32,7 @@ import regex
 
 from gazetteer import load
 
-from .deadline_patterns import _DIGIT_RUN, _pattern_literals, _unfoldable_chars
+from .deadline_patterns import _DIGIT_TOKENS, _pattern_literals, _unfoldable_chars
 
 __all__ = ["UnitName", "match_unit", "match_unit_list", "split_units", "canonical_name", "unit_key",
            "government_tones"]
@@ -333,7 +333,7 @@ def _start_words(cell: bool) -> tuple[dict[str, tuple[str, ...]], frozenset[str]
     words: set[str] = set()
     for pat in (g.person, g.collective, g.known, g.head) + ((g.bare_nouns,) if cell else ()):
         lits = _pattern_literals(pat)
-        if lits is None or _DIGIT_RUN in lits:
+        if lits is None or not _DIGIT_TOKENS.isdisjoint(lits):
             return None
         words |= lits
     buckets: dict[str, list[str]] = {}
