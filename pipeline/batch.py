@@ -30,7 +30,6 @@ import time
 import warnings
 from contextlib import suppress
 from dataclasses import asdict, dataclass, field
-from functools import partial
 from pathlib import Path
 from typing import Iterable, Iterator
 
@@ -42,7 +41,7 @@ from .inputs import (ArchiveLimits, InputError, Source, expand_inputs,  # noqa: 
                      iter_sources, read_path_list)
 from .manifest import RunState
 from .progress import JsonLog, ProgressBar
-from .write import MiB, BatchWriter, parse_partition_by, rewrite_batch
+from .layout import MiB, parse_partition_by
 
 DEFAULT_TIMEOUT = 600.0  # seconds per document; OCR of a long scan fits, a hang does not
 DEFAULT_BATCH_DOCS = 1000
@@ -192,6 +191,31 @@ def plan(sources: Iterable[Source], state: RunState, summary: RunSummary, log: J
     summary.total = n
 
 
+def _batch_writer(*args):
+    from .write import BatchWriter
+
+    return BatchWriter(*args[:-1], on_commit=args[-1])
+
+
+class LazyWriter:
+    """A ``BatchWriter`` built on the first ``add`` (closing an unused one does nothing)."""
+
+    def __init__(self, make):
+        self._make = make
+        self._writer = None
+        self.unknown_tables: set[str] = set()
+
+    def add(self, outcome) -> bool:
+        if self._writer is None:
+            self._writer = self._make()
+            self.unknown_tables = self._writer.unknown_tables
+        return self._writer.add(outcome)
+
+    def close(self) -> None:
+        if self._writer is not None:
+            self._writer.close()
+
+
 def _record(outcome, summary: RunSummary, log: JsonLog, verbose: bool) -> None:
     if outcome.status == "ok":
         summary.processed += 1
@@ -241,7 +265,11 @@ def run(inputs: Iterable[str], out: str | os.PathLike, progress: bool | None = F
             summary.cleaned = state.recovered_files
             log.emit("start", out=str(out), engine=summary.engine, pipeline_version=PIPELINE_VERSION,
                      documents_in_out=state.n_docs, cleaned=state.recovered_files)
-            rewrite = partial(rewrite_batch, out)
+            def rewrite(marker: dict, keep: set[str], new_batch_id: str) -> list[str]:
+                from .write import rewrite_batch
+
+                return rewrite_batch(out, marker, keep, new_batch_id)
+
             # A previous run may have died between committing a redo and removing what it replaced.
             summary.rewritten += state.collect_garbage(rewrite)
 
@@ -249,8 +277,10 @@ def run(inputs: Iterable[str], out: str | os.PathLike, progress: bool | None = F
                 summary.batches += 1
                 log.emit("batch", batch=marker["batch"], partition=marker["partition"], docs=len(marker["docs"]))
 
-            writer = BatchWriter(out, state, keys, batch_size, int(max_buffer_mb * MiB), PIPELINE_VERSION,
-                                 on_commit=committed)
+            # pyarrow is loaded with the writer, when the first document comes back: an
+            # unchanged re-run never needs it.
+            writer = LazyWriter(lambda: _batch_writer(out, state, keys, batch_size, int(max_buffer_mb * MiB),
+                                                      PIPELINE_VERSION, committed))
             tasks = plan(iter_sources(inputs, from_file, limits), state, summary, log, force, retry_failed,
                          on_skip=lambda: bar.update(summary))
             try:

@@ -46,9 +46,17 @@ def _runs_local_pool(argv: list[str]) -> bool:
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else list(argv)
     if _runs_local_pool(argv):
-        from .engines.server import prestart
+        from .engines import server
 
-        prestart()  # the workers' fork server imports the pipeline while this process does
+        server.prestart()  # the workers' fork server imports the pipeline while this process does
+        try:
+            return _main(argv)
+        finally:
+            server.stop()
+    return _main(argv)
+
+
+def _main(argv: list[str]) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     if not getattr(args, "func", None):

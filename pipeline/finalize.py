@@ -18,9 +18,7 @@ import os
 from pathlib import Path
 
 from . import PIPELINE_VERSION, __version__
-from .instruments import write_instruments
-from .schema import PER_DOCUMENT_TABLES, SCHEMA_VERSION
-from .write import ensure_table_dirs, table_files
+from .layout import PER_DOCUMENT_TABLES, SCHEMA_VERSION, table_files
 
 STATE_FILE = Path("_vnplan") / "finalized.json"
 
@@ -41,7 +39,6 @@ def fingerprint(out_dir) -> str:
 def finalize(out_dir, force: bool = False) -> bool:
     """Rebuild the corpus-level tables unless nothing changed; returns whether it rebuilt."""
     out_dir = Path(out_dir)
-    ensure_table_dirs(out_dir, PER_DOCUMENT_TABLES)
     state = out_dir / STATE_FILE
     fp = fingerprint(out_dir)
     if not force and state.exists() and (out_dir / "instruments").is_dir():
@@ -50,8 +47,14 @@ def finalize(out_dir, force: bool = False) -> bool:
                 return False
         except (OSError, ValueError):
             pass  # an unreadable state file just means: rebuild
+    # Imported here: an unchanged re-run stops above without loading pyarrow at all.
+    from .instruments import write_instruments
+    from .write import ensure_table_dirs
+
+    ensure_table_dirs(out_dir, PER_DOCUMENT_TABLES)
     write_instruments(out_dir)
     ensure_table_dirs(out_dir, ("instruments", "deadline_audit"))
+    fp = fingerprint(out_dir)  # with the empty files just written, as the next run will see them
     state.parent.mkdir(parents=True, exist_ok=True)
     tmp = state.with_name(f".tmp-{state.name}")
     tmp.write_text(json.dumps({"fingerprint": fp}), encoding="utf-8")

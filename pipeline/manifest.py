@@ -38,7 +38,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable, Iterable
 
-from .schema import PER_DOCUMENT_TABLES, TABLES
+from .layout import PER_DOCUMENT_TABLES, TABLE_NAMES
 
 STATE_DIR = "_vnplan"
 STATE_FORMAT = 1
@@ -231,7 +231,7 @@ class RunState:
             if any(not (self.out / f).exists() for f in m["files"]):
                 self._drop(bid)
         listed = {f for m in self.batches.values() for f in m["files"]}
-        for table in TABLES:
+        for table in TABLE_NAMES:
             d = self.out / table
             if not d.is_dir():
                 continue

@@ -35,11 +35,13 @@ import os
 import unicodedata
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Iterable, Sequence
+from typing import TYPE_CHECKING, Any, Iterable, Sequence
 
-import pyarrow as pa
+from .layout import TABLE_NAMES
 
-from .schema import TABLES
+if TYPE_CHECKING:
+    import pyarrow as pa
+
 
 # Tables an analyst queries, in the order ``vnplan summary`` lists them; ``texts`` is
 # registered too (the report needs it) but is not shown by default.
@@ -77,6 +79,8 @@ def _quote_ident(name: str) -> str:
 
 def _duckdb_types(con, schema: pa.Schema) -> dict[str, str]:
     """DuckDB type names for an arrow schema (lists and structs included)."""
+    import pyarrow as pa
+
     rel = con.from_arrow(pa.Table.from_pylist([], schema=schema))
     return {name: str(t) for name, t in zip(rel.columns, rel.types)}
 
@@ -93,6 +97,8 @@ def register_table(con, out: str | os.PathLike, table: str, schema: pa.Schema | 
     schema type, then any extra column the files have (a hive partition key that is
     not in the schema, a column added by a newer writer).
     """
+    from .schema import TABLES
+
     schema = schema if schema is not None else TABLES.get(table)
     files = table_files(out, table)
     types = _duckdb_types(con, schema) if schema is not None else {}
@@ -133,7 +139,7 @@ def connect(out: str | os.PathLike, tables: Iterable[str] | None = None, databas
     if not Path(out).is_dir():
         raise FileNotFoundError(f"no such output directory: {out}")
     con = duckdb.connect(database)
-    for table in (tables if tables is not None else TABLES):
+    for table in (tables if tables is not None else TABLE_NAMES):
         register_table(con, out, table)
     return con
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import pyarrow as pa
 
-SCHEMA_VERSION = "1.1"
+from .layout import PER_DOCUMENT_TABLES, SCHEMA_VERSION, TABLE_NAMES  # noqa: F401 (re-exports)
 
 _str = pa.string()
 _i32 = pa.int32()
@@ -158,8 +158,7 @@ TABLES: dict[str, pa.Schema] = {
     "deadline_audit": DEADLINE_AUDIT,
 }
 
-# Tables produced per document (instruments and deadline_audit are corpus-level).
-PER_DOCUMENT_TABLES = ("documents", "texts", "sections", "citations", "deadlines", "assignments")
+assert tuple(TABLES) == TABLE_NAMES, "pipeline.layout.TABLE_NAMES must list the same tables"
 
 
 def schema_for(table: str) -> pa.Schema:

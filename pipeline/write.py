@@ -30,11 +30,10 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
+from .layout import (MiB, PARTITION_CHOICES, PARTITION_COLUMNS, parse_partition_by,  # noqa: F401 (re-exports)
+                     partition_of, slugify, table_files)
 from .schema import SCHEMA_VERSION, TABLES, schema_for
 
-MiB = 1 << 20
-PARTITION_COLUMNS = {"province": "province_slug", "year": "doc_year"}
-PARTITION_CHOICES = ("province", "province,year", "year", "none")
 COMPRESSION = "zstd"
 ROW_GROUP_ROWS = 1_000_000  # a batch file is usually one row group; analytics engines like them big
 
@@ -120,15 +119,6 @@ def ensure_table_dirs(out_dir: str | os.PathLike, tables: Iterable[str]) -> None
             pq.write_table(rows_to_table(table, []), d / "part-empty.parquet")
 
 
-def table_files(out_dir: str | os.PathLike, table: str) -> list[Path]:
-    """The committed Parquet files of a table (partitions included, hidden files skipped), sorted."""
-    d = Path(out_dir) / table
-    if not d.is_dir():
-        return []
-    return sorted(p for p in d.rglob("*.parquet")
-                  if not any(part.startswith((".", "_")) for part in p.relative_to(d).parts))
-
-
 def read_table(out_dir: str | os.PathLike, table: str) -> pa.Table:
     """Every row of one table under OUT, in the table's schema, partition columns left out.
 
@@ -148,58 +138,6 @@ def read_table(out_dir: str | os.PathLike, table: str) -> pa.Table:
                 for name, field in zip(schema.names, schema)]
         parts.append(pa.Table.from_arrays(cols, schema=schema))
     return pa.concat_tables(parts) if parts else schema.empty_table()
-
-
-# ---------------------------------------------------------------------------------------
-# Partitions
-
-
-def slugify(name: str | None) -> str:
-    """An ASCII partition value for a name (``unknown`` for none).
-
-    >>> slugify("Lâm Đồng"), slugify("Hồ Chí Minh"), slugify(None)
-    ('lam-dong', 'ho-chi-minh', 'unknown')
-    """
-    if not name:
-        return "unknown"
-    s = unicodedata.normalize("NFD", name.replace("Đ", "D").replace("đ", "d"))
-    s = "".join(c for c in s if not unicodedata.combining(c)).lower()
-    return re.sub(r"[^a-z0-9]+", "-", s).strip("-") or "unknown"
-
-
-def parse_partition_by(spec: str | Sequence[str] | None) -> list[str]:
-    """``"province,year"`` -> ``["province", "year"]``; ``"none"`` -> ``[]``.
-
-    >>> parse_partition_by("province,year"), parse_partition_by("none")
-    (['province', 'year'], [])
-    """
-    if spec is None:
-        return []
-    keys = [k.strip() for k in spec.split(",")] if isinstance(spec, str) else list(spec)
-    keys = [k for k in keys if k and k != "none"]
-    bad = [k for k in keys if k not in PARTITION_COLUMNS]
-    if bad:
-        raise ValueError(f"cannot partition by {', '.join(bad)} (choose from {', '.join(PARTITION_CHOICES)})")
-    return keys
-
-
-def partition_of(documents_row: dict, partition_by: Sequence[str]) -> str:
-    """The hive partition directory of a document's rows (every table of a document shares it).
-
-    >>> import datetime as dt
-    >>> row = {"province": "Lâm Đồng", "plan_year": None, "issue_date": dt.date(2025, 12, 30)}
-    >>> partition_of(row, ["province", "year"])
-    'province_slug=lam-dong/doc_year=2025'
-    """
-    parts = []
-    for key in partition_by:
-        if key == "province":
-            value = slugify(documents_row.get("province"))
-        else:
-            year = documents_row.get("plan_year") or getattr(documents_row.get("issue_date"), "year", None)
-            value = str(year) if year else "unknown"
-        parts.append(f"{PARTITION_COLUMNS[key]}={value}")
-    return "/".join(parts)
 
 
 # ---------------------------------------------------------------------------------------

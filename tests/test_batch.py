@@ -476,3 +476,31 @@ def test_a_failed_background_write_raises_in_the_caller_and_commits_nothing_afte
                 w.add(o)
             w.close()
     assert len(committed) == 1 and [r[0] for r in committed[0]["docs"]] == [f"d{i:05d}" for i in range(10)]
+
+
+def test_an_unchanged_rerun_loads_neither_pyarrow_nor_the_extractors(tmp_path):
+    # What keeps an unchanged re-run of a large archive to a listing: the main process plans
+    # and checks the corpus tables' fingerprint with pipeline.layout alone.
+    out = tmp_path / "out"
+    subprocess.run([sys.executable, "-m", "pipeline", "run", str(REPO / "data" / "samples"), "--out", str(out),
+                    "--no-progress"], check=True, capture_output=True)
+    code = ("import sys; from pipeline.cli import main; "
+            f"rc = main(['run', {str(REPO / 'data' / 'samples')!r}, '--out', {str(out)!r}, '--no-progress']); "
+            "print(rc, sorted(m for m in ('pyarrow', 'pipeline.runner', 'extractors.citations', 'duckdb') "
+            "if m in sys.modules))")
+    res = subprocess.run([sys.executable, "-c", code], check=True, capture_output=True, text=True)
+    assert res.stdout.strip() == "0 []"
+    assert "0 processed" in res.stderr and "3 skipped" in res.stderr
+
+
+def test_finalize_is_stable_on_an_out_with_empty_tables(tmp_path):
+    from pipeline.finalize import finalize
+
+    doc = tmp_path / "in" / "note.txt"
+    doc.parent.mkdir()
+    doc.write_text("THÔNG BÁO\nVề việc nghỉ lễ\n", encoding="utf-8")  # no citation, deadline or unit
+    out = tmp_path / "out"
+    run([str(doc.parent)], out, workers=1)
+    assert (out / "deadlines" / "part-empty.parquet").exists()
+    assert finalize(out) is False  # the empty files it wrote are part of what it recorded
+    assert read_table(out, "deadlines").num_rows == 0 and read_table(out, "instruments").num_rows == 0

@@ -34,7 +34,7 @@ examples:
 def register(sub: argparse._SubParsersAction) -> None:
     from ..batch import DEFAULT_BATCH_DOCS, DEFAULT_BUFFER_MB, DEFAULT_TIMEOUT
     from ..engines import ENGINES
-    from ..write import PARTITION_CHOICES
+    from ..layout import PARTITION_CHOICES
 
     p = sub.add_parser("run", help=HELP, description=HELP, epilog=EPILOG,
                        formatter_class=argparse.RawDescriptionHelpFormatter)

@@ -10,6 +10,8 @@ must not import the pipeline.
 from __future__ import annotations
 
 import multiprocessing
+import os
+import signal
 import sys
 from contextlib import contextmanager
 
@@ -53,4 +55,23 @@ def prestart() -> None:
         with main_module_hidden():
             forkserver.ensure_running()
     except Exception:  # the engine starts it later, or reports why it cannot
+        pass
+
+
+def stop() -> None:
+    """Stop the fork server at the end of ``vnplan run``, even in the middle of its preloading.
+
+    Left alone it would finish importing before noticing that the run is over, holding the
+    terminal's stderr (and a shell pipeline) open for that long after an unchanged re-run.
+    """
+    from multiprocessing import forkserver
+
+    server = forkserver._forkserver
+    pid = getattr(server, "_forkserver_pid", None)
+    if pid is None:
+        return
+    try:
+        os.kill(pid, signal.SIGTERM)
+        server._stop()  # closes its socket and reaps it
+    except (OSError, AttributeError):
         pass
