@@ -303,6 +303,11 @@ def run(inputs: Iterable[str], out: str | os.PathLike, progress: bool | None = F
                               "(add them to pipeline.schema.TABLES)", stacklevel=2)
             state.commit_aliases()
             summary.rewritten += state.collect_garbage(rewrite)
+            if engine == "local":
+                from .engines import server
+
+                if server.prestarted():  # `vnplan run`: the workers are done, free the fork server's memory
+                    server.stop()
             log.emit("finalize")
             t_fin = time.perf_counter()
             finalize(out)

@@ -46,10 +46,20 @@ def main_module_hidden():
             del main.__spec__
 
 
+_prestarted = False
+
+
+def prestarted() -> bool:
+    """Whether this process launched the fork server with ``prestart`` (``vnplan run`` does)."""
+    return _prestarted
+
+
 def prestart() -> None:
     """Launch the fork server now (it preloads in the background); never fails the caller."""
+    global _prestarted
     from multiprocessing import forkserver
 
+    _prestarted = True
     try:
         context()
         with main_module_hidden():
