@@ -18,7 +18,6 @@ import datetime as dt
 import json
 import os
 import platform
-import re
 import shutil
 import subprocess
 import sys
@@ -32,6 +31,7 @@ import psutil
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO / "benchmarks"))
 from make_archive import DEFAULT_CORPUS, ensure  # noqa: E402
+from recording import record_block  # noqa: E402
 
 DOC = REPO / "docs" / "batch.md"
 BEGIN, END = "<!-- bench_batch:begin -->", "<!-- bench_batch:end -->"
@@ -214,14 +214,6 @@ def b_rep(res: dict) -> int:
     return res["runs"]["bulk, 2 workers"].get("repeats", 1)
 
 
-def record(md: str, doc: Path = DOC) -> None:
-    text = doc.read_text(encoding="utf-8")
-    if BEGIN not in text or END not in text:
-        raise SystemExit(f"{doc} has no {BEGIN} ... {END} block to replace")
-    new = re.sub(re.escape(BEGIN) + r".*?" + re.escape(END), lambda _: f"{BEGIN}\n{md}\n{END}", text, flags=re.S)
-    doc.write_text(new, encoding="utf-8")
-
-
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--quick", action="store_true", help="bulk corpus only (no 10k archive)")
@@ -240,7 +232,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.json:
         args.json.write_text(json.dumps(res, indent=2))
     if args.record:
-        record(md)
+        record_block(DOC, BEGIN, END, md)
     return 0
 
 

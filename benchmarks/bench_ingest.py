@@ -39,6 +39,8 @@ from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
+sys.path.insert(0, str(REPO / "benchmarks"))
+from recording import record_block  # noqa: E402
 
 PDFS = REPO / "data" / "samples_pdf"
 SCANS = REPO / "data" / "samples_scan"
@@ -279,15 +281,6 @@ def report(text: dict, ocr_res: dict | None) -> str:
     return "\n".join(lines)
 
 
-def record(text: str) -> None:
-    doc = DOC.read_text(encoding="utf-8")
-    if BEGIN not in doc or END not in doc:
-        raise SystemExit(f"{DOC} has no {BEGIN} ... {END} block")
-    head, rest = doc.split(BEGIN, 1)
-    _, tail = rest.split(END, 1)
-    DOC.write_text(f"{head}{BEGIN}\n{text}\n{END}{tail}", encoding="utf-8")
-
-
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--quick", action="store_true", help="OCR of 4 pages only, 3 passes over the PDFs")
@@ -315,7 +308,7 @@ def main(argv: list[str] | None = None) -> int:
     out = report(text, ocr_res)
     print(out)
     if args.record:
-        record(out)
+        record_block(DOC, BEGIN, END, out)
     return 0
 
 

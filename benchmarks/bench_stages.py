@@ -22,6 +22,8 @@ from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
+sys.path.insert(0, str(REPO / "benchmarks"))
+from recording import record_block  # noqa: E402
 
 CORPUS = REPO.parent / "shared" / "corpus" / "bulk"
 DOC = REPO / "docs" / "batch.md"
@@ -88,15 +90,6 @@ def markdown(res: dict) -> str:
     return "\n".join(lines)
 
 
-def record(md: str, doc: Path = DOC) -> None:
-    text = doc.read_text(encoding="utf-8")
-    if BEGIN not in text:
-        raise SystemExit(f"{doc} has no {BEGIN} block")
-    head, rest = text.split(BEGIN, 1)
-    tail = rest.split(END, 1)[1]
-    doc.write_text(f"{head}{BEGIN}\n{md}\n{END}{tail}", encoding="utf-8")
-
-
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--corpus", type=Path, default=CORPUS)
@@ -111,7 +104,7 @@ def main(argv: list[str] | None = None) -> int:
     md = markdown(res)
     print(md)
     if args.record:
-        record(md)
+        record_block(DOC, BEGIN, END, md)
     return 0
 
 
