@@ -45,7 +45,8 @@ from .layout import MiB, parse_partition_by
 
 DEFAULT_TIMEOUT = 600.0  # seconds per document; OCR of a long scan fits, a hang does not
 DEFAULT_BATCH_DOCS = 1000
-DEFAULT_BUFFER_MB = 64  # rows held before the largest partition is written (Python memory, estimated)
+DEFAULT_BUFFER_MB = 32  # rows held before the largest partition is written (Python memory, estimated);
+# as much again may be in batches being written in the background
 
 # Reasons whose detail names a kind of failure rather than one input.
 _DETAILED_REASONS = ("internal error", "ingest error", "worker died")
