@@ -243,6 +243,11 @@ def _block_start_re_for(c: str) -> regex.Pattern | None:
     return _block_start_branches_re(tuple(b for first, b in _BLOCK_START_BRANCHES if regex.match(first, c)))
 
 
+# First character -> _block_start_re_for(it), filled as characters are met (a dict lookup
+# costs less than the lru_cache call in the per-line join test).
+_BLOCK_START_BY_FIRST: dict[str, regex.Pattern | None] = {}
+
+
 def _block_start(q: str) -> bool:
     """``_BLOCK_START_RE.match(q)`` for a non-empty ``q``."""
     pattern = _block_start_re_for(q[0])
@@ -863,36 +868,45 @@ def _joins_stripped(p: str, q: str, width: float) -> str | None:
     """``_joins`` for a right-stripped ``p`` and a stripped ``q``, as the main loop has them."""
     if not p or not q:
         return None
+    p0, pz, c = p[0], p[-1], q[0]  # read by most of the tests below
     # Fast path for the commonest case, a wrapped line going on in lower case. The cheap
-    # character tests come first; each regex only runs when its first character can match.
-    if q[0].islower() and p[-1] not in "-/" and p[0] != "|" \
+    # character tests come first; each regex or prefix test only runs when its first
+    # character can match (``_is_doc_type_line`` inlined).
+    if c.islower() and pz not in "-/" and p0 != "|" \
             and not (q[1:2] in ".)" and _LOWER_ITEM_RE.match(q)) \
-            and not p.startswith(("Nơi nhận", "KT.", "TM.", "TL.", "TUQ.", "Q.")) \
-            and not _is_doc_type_line(p):
+            and not (p0 in "NKTQ" and p.startswith(("Nơi nhận", "KT.", "TM.", "TL.", "TUQ.", "Q."))) \
+            and not (p0 in _DOC_TYPE_FIRST and pz in _DOC_TYPE_LAST and _DOC_TYPE_LINE_RE.match(p)):
         return " "
     if ("|" in q and _TABLE_LINE_RE.match(q)) or ("|" in p and _TABLE_LINE_RE.match(p)):
         return None
-    if p[-1] in "/-" and _SYMBOL_BREAK_RE.search(p) and _UPPER_OR_DIGIT_START_RE.match(q) \
+    if pz in "/-" and _SYMBOL_BREAK_RE.search(p) and _UPPER_OR_DIGIT_START_RE.match(q) \
             and not _SPACED_BREAK_END_RE.search(p):
         return ""  # "635/KH-⏎UBND", "2026-⏎2031"
     # An ordinal alone has no space before its last two characters ("1.2.", "II .").
-    if p[-1] in ".)" and p.find(" ", 0, len(p) - 2) == -1 and _ORDINAL_ONLY_RE.match(p):
+    if pz in ".)" and p.find(" ", 0, len(p) - 2) == -1 and _ORDINAL_ONLY_RE.match(p):
         return " "  # "I." alone on its line: the heading text follows
-    if _is_doc_type_line(p) or (p[0] in "KTQ" and _SIGNATURE_PREFIX_RE.match(p)) or p.startswith("Nơi nhận"):
+    if (p0 in _DOC_TYPE_FIRST and pz in _DOC_TYPE_LAST and _DOC_TYPE_LINE_RE.match(p)) \
+            or (p0 in "KTQ" and _SIGNATURE_PREFIX_RE.match(p)) or (p0 == "N" and p.startswith("Nơi nhận")):
         return None
-    terminal = _ends_sentence(p)
-    if _may_start_block(q) and _block_start(q) \
-            and not (q[:1].isdigit() and not terminal and len(p) >= 0.85 * width and not _NUMBERED_HEADING_RE.match(q)):
+    t = p.rstrip(_TERMINAL_CLOSERS)  # _ends_sentence(p), inlined: this runs for most lines
+    terminal = t[-1:] in ".;:!?…" and t != ""
+    # _may_start_block(q) and _block_start(q), inlined with a dict for the per-character pattern.
+    block_re = _BLOCK_START_BY_FIRST.get(c, False)
+    if block_re is False:
+        block_re = _BLOCK_START_BY_FIRST[c] = _block_start_re_for(c)
+    if block_re is not None \
+            and (not c.isupper() or c in "IVXL" or q[1:2] in ".)" or q.startswith(_BLOCK_UPPER_STARTS) or "ngày" in q) \
+            and block_re.match(q) is not None \
+            and not (c.isdigit() and not terminal and len(p) >= 0.85 * width and not _NUMBERED_HEADING_RE.match(q)):
         return None
     wrapped = width < 130  # a document hard-wrapped by its converter (not one line per paragraph)
     if q.startswith(_PARA_OPENERS) and _PARA_OPENER_RE.match(q) and len(p) < 0.95 * width:
         return None
-    if q[:1].islower() or q[:1] in ",;)”’" or (q[:1].isdigit() and not terminal) \
-            or (q[0] == "-" and _DASH_LOWER_RE.match(q)):
+    if c.islower() or c in ",;)”’" or (c.isdigit() and not terminal) or (c == "-" and _DASH_LOWER_RE.match(q)):
         return " "
     if terminal:
         # A full wrapped line that happens to end a sentence: the paragraph goes on.
-        if wrapped and len(p) >= 0.9 * width and p[-1] == "." and not _is_caps(q) and not p.endswith("./."):
+        if wrapped and len(p) >= 0.9 * width and pz == "." and not _is_caps(q) and not p.endswith("./."):
             return " "
         return None
     # An uppercase start after an unfinished line: a wrapped proper noun, unless the
@@ -998,7 +1012,8 @@ def normalize(raw: RawDocument) -> Document:
     texts, starts, ends, page_starts = lines.text, lines.start, lines.end, lines.page_start
     # Most documents have no "<" or no double space at all: one test each spares one per line.
     may_tag, may_double_space = "<" in chars, "  " in chars
-    for k, kind in enumerate(lines.kind):
+    # One zip over the columns costs less than indexing four lists per line.
+    for k, (kind, t, a, z, page_start) in enumerate(zip(lines.kind, texts, starts, ends, page_starts)):
         if kind != "text":
             # Every line of a table has kind "table"; its first line emits the whole table.
             if k in table_at:
@@ -1011,20 +1026,20 @@ def normalize(raw: RawDocument) -> Document:
             continue
         # (A text line is never inside a table's line range: tables span table lines and,
         # between the parts of a merged table, blank, dropped and footnote lines only.)
-        if page_starts[k]:
+        if page_start:
             page_starts_out.append(closed + (1 if open_end is not None else 0))
-        t = texts[k]
         text_line = t.strip()
-        if len(text_line) == len(t) and t[0] != "#":
-            a, z = starts[k], ends[k]
-        else:
-            a, z = _strip_offsets(t)
-            text_line = t[a:z]
-            a += starts[k]
-            z += starts[k]
+        # Only a line whose heading "#" came off (below) can still start with a space: one
+        # that str.strip() takes and regex's \s does not.
+        lead_space = False
+        if len(text_line) != len(t) or t[0] == "#":
+            lo, hi = _strip_offsets(t)
+            text_line = t[lo:hi]
+            a, z = a + lo, a + hi
+            lead_space = text_line[:1].isspace()
         first = text_line[:1]
         # Only such lines can be OCR'd Roman headings ("IL. ", a dot within the first 7 characters).
-        if first and (first.isspace() or (first in "IVXLl1|" and text_line.find(".", 1, 7) != -1)):
+        if lead_space or (first and first in "IVXLl1|" and text_line.find(".", 1, 7) != -1):
             fixed = _fix_roman_ocr(text_line)
             if fixed != text_line:
                 # Same length by construction; patch the source characters in place.
@@ -1033,7 +1048,7 @@ def normalize(raw: RawDocument) -> Document:
         if open_end is not None:
             # prev_text is right-stripped, text_line too, and left-stripped unless a
             # heading's "#" came off before a character str.strip() takes and regex's \s does not.
-            sep = _joins_stripped(prev_text, text_line if not first.isspace() else text_line.lstrip(), width)
+            sep = _joins_stripped(prev_text, text_line.lstrip() if lead_space else text_line, width)
             if sep is None:  # a new paragraph: close the open one
                 points.append((length, open_end))
                 parts.append("\n")
@@ -1092,13 +1107,13 @@ def normalize(raw: RawDocument) -> Document:
 
 def _anchor_of(points: list[tuple[int, int]], src: int, body_end: int) -> int | None:
     """Output position of the last body text emitted from before source position ``src``."""
-    best = None
-    for out, s in points:
-        if out >= body_end:
-            break
+    # The last body point (output positions never decrease) with s <= src: searching back
+    # from the body's end stops at the anchor instead of always walking the whole body.
+    for k in range(bisect.bisect_left(points, body_end, key=operator.itemgetter(0)) - 1, -1, -1):
+        out, s = points[k]
         if s <= src:
-            best = out
-    return best
+            return out
+    return None
 
 
 def _compose_map(points: list[tuple[int, int]], cmap: OffsetMap) -> OffsetMap:
