@@ -87,6 +87,14 @@ DATE_RE = regex.compile(
     r"(?:[/.-][ ]?(?P<m>\d{1,2})[ ]?[/.-][ ]?(?P<y>\d{4})"
     r"|[ ]tháng[ ](?P<m2>\d{1,2})[ ]?,?[ ]năm[ ](?P<y2>\d{4}))(?!\d))"
 )
+# Cheap exact pre-checks for the patterns tried right of every symbol (most fail at once):
+# the first character that is not a space or comma among the next four — what may follow
+# the optional "[ ]?,?[ ]?" these patterns open with — must be one of these (completeness
+# is proven in tests/test_citation_prefilter.py).
+DATE_FIRST = frozenset("[(bnN")
+SUBJECT_LEAD_FIRST = frozenset("vVqbhpstck")
+# and the locality word opens with one of these
+LOCALITY_STARTS = (" t", " h", " x", " p")
 # A locality word between symbol and date: "01/CT-UBND tỉnh ngày 09/01/2026".
 LOCALITY_TAIL_RE = regex.compile(r"[ ](?:tỉnh|thành phố|huyện|xã|phường)(?=[ ,]*(?:ngày|của)[ ])")
 

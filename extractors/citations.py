@@ -38,16 +38,19 @@ import regex
 from .citation_codes import CODES
 from .citation_patterns import (
     CITATION_CORE_RE,
+    DATE_FIRST,
     DATE_RE,
     ISSUER_COMMA_NAME_RE,
     ISSUER_END_RE,
     ISSUER_LEAD_RE,
     ISSUER_PAREN_RE,
     LEFT_ISSUER_RE,
+    LOCALITY_STARTS,
     LOCALITY_TAIL_RE,
     NAME_GAP_RE,
     SO_LIST_RE,
     SUBJECT_END_RE,
+    SUBJECT_LEAD_FIRST,
     SUBJECT_LEAD_RE,
     SYMBOL_TOKEN_RE,
     TYPE_WORD_BACK_RE,
@@ -239,6 +242,12 @@ def parse_date(m: regex.Match) -> dt.date | None:
         return None
 
 
+def _lead_first(text: str, pos: int) -> str:
+    """The first character of ``text[pos:pos + 4]`` that is not a space or comma ("" if
+    none): what follows the optional "[ ]?,?[ ]?" the patterns right of a symbol open with."""
+    return text[pos:pos + 4].lstrip(" ,")[:1]
+
+
 def _issuer_after(text: str, pos: int, limit: int) -> tuple[str, int] | None:
     """The issuer phrase of "của <issuer>" at ``pos``: (issuer, end) or None."""
     lead = ISSUER_LEAD_RE.match(text, pos, limit)
@@ -274,6 +283,8 @@ def _issuer_before(text: str, start: int) -> str | None:
 
 
 def _subject_after(text: str, pos: int) -> tuple[str, int] | None:
+    if _lead_first(text, pos) not in SUBJECT_LEAD_FIRST:
+        return None
     lead = SUBJECT_LEAD_RE.match(text, pos, min(len(text), pos + 40))
     if lead is None:
         return None
@@ -447,11 +458,11 @@ def _numbered(text: str, own: tuple[str, str] | None) -> list[Citation]:
 
         # Right of the symbol: [locality] [date] [của issuer] [date] [subject].
         pos = sym.marker_end
-        tail = LOCALITY_TAIL_RE.match(text, pos, limit)
+        tail = LOCALITY_TAIL_RE.match(text, pos, limit) if text.startswith(LOCALITY_STARTS, pos) else None
         if tail:
             pos = tail.end()
         date = date_span = None
-        dm = DATE_RE.match(text, pos, limit)
+        dm = DATE_RE.match(text, pos, limit) if _lead_first(text, pos) in DATE_FIRST else None
         if dm:
             date, date_span, pos = parse_date(dm), dm.span("date"), dm.end()
         issuer = None
@@ -460,7 +471,7 @@ def _numbered(text: str, own: tuple[str, str] | None) -> list[Citation]:
             issuer, ipos = iss
             pos_after_issuer = ipos
             if date_span is None:
-                dm = DATE_RE.match(text, ipos, limit)
+                dm = DATE_RE.match(text, ipos, limit) if _lead_first(text, ipos) in DATE_FIRST else None
                 if dm:
                     date, date_span, pos = parse_date(dm), dm.span("date"), dm.end()
                     pos_after_issuer = pos

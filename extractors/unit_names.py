@@ -232,8 +232,10 @@ def _name_end(text: str, pos: int, end: int, head: dict | None, g: _Grammar, onl
         n_words += 1
     while n_words < _MAX_WORDS:
         gap = _GAP.match(text, q, end)
-        dash = _DASH_GAP.match(text, q, end)
-        if dash and dash.end() > q and "-" in dash.group():
+        # both patterns read the same run of blanks: a dash can follow only where it ends
+        dq = gap.end() if gap else q
+        dash = _DASH_GAP.match(text, q, end) if dq < end and text[dq] == "-" else None
+        if dash:
             w = g.word.match(text, dash.end(), end)
             # a dash inside a name joins two capitalised parts ("Văn hóa - Xã hội") or the
             # fixed lower-case pair "chính trị - xã hội"
@@ -248,8 +250,9 @@ def _name_end(text: str, pos: int, end: int, head: dict | None, g: _Grammar, onl
         p = gap.end()
         if p >= end:
             break
-        if _AND.match(text, q, end):
-            nxt = g.word.match(text, _AND.match(text, q, end).end(), end)
+        and_ = _AND.match(text, q, end) if text.startswith("và", p) else None
+        if and_:
+            nxt = g.word.match(text, and_.end(), end)
             if nxt and _is_cap(nxt.group()) and not g.head.match(text, nxt.start(), end) \
                     and not g.person.match(text, nxt.start(), end):
                 q = nxt.end()

@@ -242,6 +242,11 @@ def _task_text(text: str, s: int, e: int) -> str | None:
     return t if len(t) <= _TASK_MAX else t[:_TASK_MAX - 1].rstrip() + "…"
 
 
+# The same few units ("Sở Nội vụ", "UBND các xã") are named again and again, in one plan
+# and across plans; their key is a pure function of the name and the place.
+_unit_key = lru_cache(maxsize=8192)(unit_key)
+
+
 class _Collector:
     def __init__(self, doc: Document):
         self.doc = doc
@@ -251,6 +256,10 @@ class _Collector:
         self.out: list[Assignment] = []
         self.seen: set[tuple] = set()
         self.scan = _LongScan.of(doc.text, 0, len(doc.text), _cue_scan_setup()[1])
+        # per document, not per line: what ``_prose`` reads for every line
+        self.cues = _cues()
+        self.initial_words = _cue_scan_setup()[0] if self.scan is not None else None
+        self.starts = unit_start_words() if self.scan is not None else None
         self._cue_starts: list | None = None
         self._any_cue: list[int] = []  # all of them, merged: most lines hold none
         self._no_cue: list = []
@@ -286,7 +295,7 @@ class _Collector:
         self.out.append(Assignment(
             start=u.start, end=u.end, raw=u.raw, unit=u.name, unit_kind=u.kind, role=role, task=task,
             source=source, section_id=sec.section_id if sec else None, row=row,
-            unit_key=unit_key(u.name, self.province, self.commune), province=self.province))
+            unit_key=_unit_key(u.name, self.province, self.commune), province=self.province))
 
 
 def _allowed(doc: Document, pos: int, has_sections: bool) -> bool:
@@ -338,10 +347,10 @@ def _cue_hits(pat: regex.Pattern, text: str, s: int, e: int, starts: list[int] |
 
 def _prose(doc: Document, col: _Collector, ls: int, le: int, heading_end: int | None) -> None:
     text = doc.text
-    cues = _cues()
+    cues = col.cues
     scan = col.scan
-    initial_words = _cue_scan_setup()[0] if scan is not None else None
-    starts = unit_start_words() if scan is not None else None
+    initial_words = col.initial_words
+    starts = col.starts
     anywhere, do, support = col.line_cues(ls, le)
     quiet_line = anywhere == [] and do == [] and support == []  # no cue word in the line
     for s, e in line_sentences(text, ls, le):

@@ -115,8 +115,11 @@ def sub_label_for_heading(heading: str) -> str | None:
 def _short_heading(text: str) -> str:
     """A heading is the line itself when short; for a numbered paragraph, its first clause."""
     text = text.strip()
-    if len(text) <= 160 and not _SENTENCE_BREAK_RE.search(text):
-        return text.rstrip(" .:;")
+    if len(text) <= 160:
+        # a break needs its punctuation before the last character: most headings have none
+        body = text[:-1]
+        if not ("." in body or ":" in body or ";" in body) or not _SENTENCE_BREAK_RE.search(text):
+            return text.rstrip(" .:;")
     m = _HEADING_CUT_RE.search(text)
     cut = m.start() if m and m.start() <= 200 else None
     if cut is None:
@@ -128,40 +131,66 @@ def _short_heading(text: str) -> str:
 _LINE_RE = None
 
 
-def _line_re() -> regex.Pattern:
-    """One match per line instead of one per pattern: the closing starts, the attachment
-    title and the heading shapes as one alternation, in the order ``find_items`` tests
-    them; the empty marker group ending the first alternative that matches names it
+def _line_alternatives() -> list[str]:
+    """The closing starts, the attachment title and the heading shapes, in the order
+    ``find_items`` tests them, each ending with an empty marker group that names it
     (``c0``.. a closing start, ``att`` the attachment title, ``h0``.. a heading shape)."""
+    alts = [f"(?:{p.pattern})(?P<c{i}>)" for i, p in enumerate(_rules()[2])]
+    alts.append(f"(?:{_ATTACHMENT_RE.pattern})(?P<att>)")
+    alts += [f"(?:{rx.pattern})(?P<h{i}>)" for i, (_, rx) in enumerate(_HEADING_RES)]
+    return alts
+
+
+def _line_re() -> regex.Pattern:
+    """One match per line instead of one per pattern: every line alternative as one
+    alternation; the marker group ending the first alternative that matches names it."""
     global _LINE_RE
     if _LINE_RE is None:
-        alts = [f"(?:{p.pattern})(?P<c{i}>)" for i, p in enumerate(_rules()[2])]
-        alts.append(f"(?:{_ATTACHMENT_RE.pattern})(?P<att>)")
-        alts += [f"(?:{rx.pattern})(?P<h{i}>)" for i, (_, rx) in enumerate(_HEADING_RES)]
-        _LINE_RE = regex.compile("|".join(alts))
+        _LINE_RE = regex.compile("|".join(_line_alternatives()))
     return _LINE_RE
 
 
+@lru_cache(maxsize=None)
+def _alternative_re(i: int) -> regex.Pattern:
+    """Line alternative ``i`` alone, to test which alternatives a line prefix can start."""
+    return regex.compile(_line_alternatives()[i])
+
+
+@lru_cache(maxsize=None)
+def _line_re_of(keep: tuple[int, ...]) -> regex.Pattern:
+    """The alternation of the alternatives ``keep`` only (same order, same marker groups)."""
+    alts = _line_alternatives()
+    return regex.compile("|".join(alts[i] for i in keep))
+
+
 @lru_cache(maxsize=16384)
-def _may_start_item(prefix: str) -> bool:
-    """Whether a line beginning with ``prefix`` can match ``_line_re`` at all: a partial
-    match means the pattern reached the end of ``prefix`` without failing. Most body
-    lines ("Căn cứ …", "Thực hiện …") are ruled out by their first two characters."""
-    return _line_re().match(prefix, partial=True) is not None
+def _line_re_for(prefix: str) -> regex.Pattern | None:
+    """What to match a line beginning with ``prefix`` against: None when it cannot match
+    ``_line_re`` at all (a partial match means the pattern reached the end of ``prefix``
+    without failing; most body lines, "Căn cứ …", "Thực hiện …", are ruled out by their
+    first two characters), else the alternation of the alternatives that can — a "- …"
+    bullet line is then tried against one shape instead of every one."""
+    if _line_re().match(prefix, partial=True) is None:
+        return None
+    n = len(_line_alternatives())
+    keep = tuple(i for i in range(n) if _alternative_re(i).match(prefix, partial=True) is not None)
+    return _line_re_of(keep) if keep else _line_re()
 
 
 def find_items(doc: Document) -> list[_Item]:
     """Every heading / list item line of the body, in order, with its kind."""
     text = doc.text
     items: list[_Item] = []
-    line_re = _line_re()
     expected_roman = 1
     seen_closing = False
     z = -1
     for line in text[:doc.body_end].split("\n"):
         a = z + 1
         z = a + len(line)
-        if not line or line[0] == "|" or not _may_start_item(line[:2]):
+        if not line or line[0] == "|":
+            continue
+        line_re = _line_re_for(line[:2])
+        if line_re is None:
             continue
         lm = line_re.match(line)
         if lm is None:  # not a closing start, an attachment title or a heading shape

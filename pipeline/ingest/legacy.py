@@ -117,6 +117,8 @@ def detect(text: str) -> str | None:
 
     >>> detect("QuyÕt ®Þnh sè 23-Q§/TW"), detect("Quyeát ñònh soá 23"), detect("Quyết định số 23")
     ('tcvn3', 'vni', None)
+    >>> detect("tænh tænh nam tænh chuû nam")  # VNI "tỉnh ... chủ" or TCVN3 "tổnh ... chuỷ": can't tell
+
     """
     if not text or text.isascii():
         return None
@@ -136,10 +138,18 @@ def detect(text: str) -> str | None:
     found = [enc for enc, n in evidence.items() if n >= floor and n > 2 * n_viet]
     if not found:
         return None
-    # The glyph sets overlap ("ö", "ä", "ñ"), and stray glyphs occur in Unicode text: keep the
-    # conversion that reads as Vietnamese, and only if it reads better than the text as is.
-    scored = sorted(((_syllable_score(to_unicode(sample, enc)), enc) for enc in found), reverse=True)
-    return scored[0][1] if scored[0][0] > _syllable_score(sample) else None
+    # The glyph sets overlap ("ö", "ä", "ñ", "æ"), and stray glyphs occur in Unicode text: keep
+    # the conversion that reads as Vietnamese, and only if it reads better than the text as is.
+    scores = {enc: _syllable_score(to_unicode(sample, enc)) for enc, n in evidence.items() if n}
+    best = max(found, key=lambda enc: (scores[enc], enc))
+    if scores[best] <= _syllable_score(sample):
+        return None
+    # The other encoding, even below the evidence floor, may read just as well: a short text
+    # ("tænh chuû" is VNI "tỉnh chủ" and TCVN3 "tổnh chuỷ") cannot tell them apart. Guessing
+    # would garble it; left as is, it is at least recognisably not Unicode.
+    if any(scores[enc] >= scores[best] for enc in scores if enc != best):
+        return None
+    return best
 
 
 _TONES = "\u0300\u0301\u0303\u0309\u0323"
