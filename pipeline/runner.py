@@ -17,7 +17,7 @@ from .document import Document, RawDocument, doc_id_for
 from .extract import extract_all
 from .ingest import IngestError, read, read_bytes
 from .normalize import normalize
-from .schema import SCHEMA_VERSION
+from .layout import SCHEMA_VERSION
 from .segment import segment
 
 

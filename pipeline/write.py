@@ -32,6 +32,7 @@ import pyarrow.parquet as pq
 
 from .layout import (MiB, PARTITION_CHOICES, PARTITION_COLUMNS, parse_partition_by,  # noqa: F401 (re-exports)
                      partition_of, slugify, table_files)
+from .engines.task import n_rows
 from .schema import SCHEMA_VERSION, TABLES, schema_for
 
 COMPRESSION = "zstd"
@@ -151,18 +152,59 @@ def _file_metadata(table: str, pipeline_version: str, batch_id: str) -> dict[byt
     return meta
 
 
-ROW_BYTES = 900  # a row dict with its values, measured on the bulk corpus (tracemalloc)
+ROW_BYTES = 600  # a row's values as Python objects in column lists, measured on the bulk corpus (tracemalloc)
 
 
-def _approx_bytes(tables: dict[str, list[dict]]) -> int:
+def _approx_bytes(tables: dict[str, dict[str, list]]) -> int:
     # Python holds Vietnamese text as 2 bytes per character (UCS-2).
-    n = sum(len(r.get("text") or "") * 2 for r in tables.get("texts", ()))
-    return n + ROW_BYTES * sum(len(rows) for rows in tables.values())
+    n = sum(len(t or "") * 2 for t in tables.get("texts", {}).get("text", ()))
+    return n + ROW_BYTES * sum(n_rows(cols) for cols in tables.values())
+
+
+class ColumnBuffer:
+    """Rows of one table gathered as columns, from documents whose columns may differ.
+
+    A column a document lacks (a failed document has no metadata) is None in its rows.
+
+    >>> b = ColumnBuffer(); b.extend({"a": [1, 2]}); b.extend({"a": [3], "b": ["x"]})
+    >>> b.n, b.columns
+    (3, {'a': [1, 2, 3], 'b': [None, None, 'x']})
+    """
+
+    __slots__ = ("n", "columns")
+
+    def __init__(self) -> None:
+        self.n = 0
+        self.columns: dict[str, list] = {}
+
+    def extend(self, columns: dict[str, list]) -> None:
+        k = n_rows(columns)
+        if not k:
+            return
+        have = self.columns
+        for name, values in columns.items():
+            col = have.get(name)
+            if col is None:
+                have[name] = [None] * self.n + values if self.n else values
+            else:
+                col += values
+        if len(have) > len(columns):
+            for name, col in have.items():
+                if name not in columns:
+                    col += [None] * k
+        self.n += k
+
+    def to_arrow(self, table: str) -> pa.Table:
+        """The rows in ``table``'s schema (columns it does not know are left out)."""
+        schema = schema_for(table)
+        arrays = [pa.array(self.columns[f.name], type=f.type) if f.name in self.columns else pa.nulls(self.n, f.type)
+                  for f in schema]
+        return pa.Table.from_arrays(arrays, schema=schema)
 
 
 @dataclass
 class _Buffer:
-    rows: dict[str, list[dict]] = field(default_factory=dict)
+    tables: dict[str, ColumnBuffer] = field(default_factory=dict)
     docs: list = field(default_factory=list)
     nbytes: int = 0
 
@@ -222,11 +264,14 @@ class BatchWriter:
         row = outcome.documents_row
         part = partition_of(row, self.partition_by)
         buf = self.buffers.setdefault(part, _Buffer())
-        for table, rows in outcome.tables.items():
+        for table, columns in outcome.tables.items():
             if table not in TABLES:
                 self.unknown_tables.add(table)
                 continue
-            buf.rows.setdefault(table, []).extend(rows)
+            col_buf = buf.tables.get(table)
+            if col_buf is None:
+                col_buf = buf.tables[table] = ColumnBuffer()
+            col_buf.extend(columns)
         buf.docs.append(DoneDoc(outcome.doc_id, outcome.input_sha, outcome.key,
                                 self.pipeline_version or row.get("pipeline_version") or "", outcome.status,
                                 outcome.path))
@@ -239,13 +284,13 @@ class BatchWriter:
             self.flush(max(self.buffers, key=lambda p: self.buffers[p].nbytes))
         return True
 
-    def _write_files(self, batch_id: str, part: str, rows_by_table: dict[str, list[dict]]) -> list[str]:
+    def _write_files(self, batch_id: str, part: str, tables: dict[str, ColumnBuffer]) -> list[str]:
         files = []
-        for table, rows in sorted(rows_by_table.items()):
-            if not rows:
+        for table, buf in sorted(tables.items()):
+            if not buf.n:
                 continue
             rel = Path(table, part, f"part-{batch_id}.parquet") if part else Path(table, f"part-{batch_id}.parquet")
-            data = rows_to_table(table, rows)
+            data = buf.to_arrow(table)
             data = data.replace_schema_metadata(_file_metadata(table, self.pipeline_version, batch_id))
             write_parquet_atomic(self.out / rel, data)
             files.append(rel.as_posix())
@@ -260,10 +305,11 @@ class BatchWriter:
         batch_id = self.state.next_batch_id()
         if self._pool is None:
             future: Future = Future()
-            future.set_result(self._write_files(batch_id, part, buf.rows))
+            future.set_result(self._write_files(batch_id, part, buf.tables))
         else:
-            future = self._pool.submit(self._write_files, batch_id, part, buf.rows)
-        self._pending.append(_Pending(future, batch_id, part, buf.docs, list(buf.rows), buf.nbytes))
+            future = self._pool.submit(self._write_files, batch_id, part, buf.tables)
+        self._pending.append(_Pending(future, batch_id, part, buf.docs, [t for t, b in buf.tables.items() if b.n],
+                                      buf.nbytes))
         self._pending_bytes += buf.nbytes
         while self._pending and self._pending_bytes > self.max_buffer_bytes:
             self._commit_oldest()

@@ -23,6 +23,7 @@ from pipeline import run
 from pipeline.cli import main as cli_main
 from pipeline.inputs import MiB, Source
 from pipeline.manifest import RunState, StateError
+from pipeline.write import read_table
 from pipeline.runner import PIPELINE_VERSION
 from pipeline.schema import PER_DOCUMENT_TABLES, SCHEMA_VERSION, TABLES
 from pipeline.write import PARTITION_COLUMNS, read_table, rewrite_batch, slugify, table_files
@@ -491,6 +492,33 @@ def test_an_unchanged_rerun_loads_neither_pyarrow_nor_the_extractors(tmp_path):
     res = subprocess.run([sys.executable, "-c", code], check=True, capture_output=True, text=True)
     assert res.stdout.strip() == "0 []"
     assert "0 processed" in res.stderr and "3 skipped" in res.stderr
+
+
+def test_a_first_run_never_imports_pandas_in_the_main_process(tmp_path):
+    # pyarrow would import pandas (0.7 CPU-s) on its first conversion of Python lists;
+    # `vnplan run` refuses the import (pipeline/nopandas.py) and the tables are the same.
+    code = ("import sys; from pipeline.cli import main; "
+            f"rc = main(['run', {str(REPO / 'data' / 'samples')!r}, '--out', {str(tmp_path / 'cli')!r}, "
+            "'--no-progress', '--workers', '1']); print(rc, 'pandas' in sys.modules, 'pyarrow' in sys.modules)")
+    res = subprocess.run([sys.executable, "-c", code], check=True, capture_output=True, text=True)
+    assert res.stdout.strip() == "0 False True", res.stderr
+    run([str(REPO / "data" / "samples")], tmp_path / "api", workers=1)  # in this process (pandas is loaded)
+    for table in ("documents", "citations", "deadlines", "assignments", "instruments"):
+        cli, api = (read_table(tmp_path / d, table).drop_columns(
+            [c for c in ("seconds",) if table == "documents"]).to_pylist() for d in ("cli", "api"))
+        key = lambda r: repr(sorted(r.items()))  # noqa: E731
+        assert sorted(cli, key=key) == sorted(api, key=key), table
+
+
+def test_the_pandas_refusal_leaves_pandas_usable_afterwards():
+    code = ("import pyarrow as pa; from pipeline.nopandas import pandas_refused\n"
+            "with pandas_refused() as refused:\n"
+            "    t = pa.Table.from_pylist([{'a': 1, 'b': None}])\n"
+            "    try:\n        import pandas\n    except ImportError as e:\n        print('refused', 'vnplan run' in str(e))\n"
+            "import pandas as pd\n"
+            "print(refused, t.to_pandas().shape, pa.array(pd.Series([1.0, None])).null_count)")
+    res = subprocess.run([sys.executable, "-c", code], check=True, capture_output=True, text=True)
+    assert res.stdout.split() == ["refused", "True", "True", "(1,", "2)", "1"], res.stdout
 
 
 def test_finalize_is_stable_on_an_out_with_empty_tables(tmp_path):

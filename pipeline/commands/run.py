@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+from contextlib import nullcontext
 
 HELP = "process documents (files, directories, globs, archives) and write Parquet tables"
 
@@ -75,6 +76,7 @@ def main(args: argparse.Namespace) -> int:
     from ..engines import EngineError
     from ..inputs import ArchiveLimits
     from ..manifest import StateError
+    from ..nopandas import pandas_refused
 
     if not args.inputs and not args.from_file:
         print("vnplan run: give at least one INPUT or --from-file", file=sys.stderr)
@@ -83,12 +85,14 @@ def main(args: argparse.Namespace) -> int:
     progress = args.progress
     if progress is None and (args.log_json == "-" or args.verbose):
         progress = False  # JSON lines or per-document lines on stderr: no status line among them
+    refuse = pandas_refused() if args.engine == "local" and not args.scheduler else nullcontext()
     try:
-        summary = run(args.inputs, args.out, progress=progress, workers=args.workers, engine=args.engine,
-                      scheduler=args.scheduler, force=args.force, retry_failed=args.retry_failed,
-                      timeout=args.timeout, batch_size=args.batch_size, partition_by=args.partition_by,
-                      from_file=args.from_file, verbose=args.verbose, log_json=args.log_json, limits=limits,
-                      max_buffer_mb=args.max_buffer_mb)
+        with refuse:  # nothing in this process uses pandas; pyarrow would import it for nothing
+            summary = run(args.inputs, args.out, progress=progress, workers=args.workers, engine=args.engine,
+                          scheduler=args.scheduler, force=args.force, retry_failed=args.retry_failed,
+                          timeout=args.timeout, batch_size=args.batch_size, partition_by=args.partition_by,
+                          from_file=args.from_file, verbose=args.verbose, log_json=args.log_json, limits=limits,
+                          max_buffer_mb=args.max_buffer_mb)
     except (StateError, EngineError) as e:
         print(f"vnplan run: {e}", file=sys.stderr)
         return 2
