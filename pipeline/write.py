@@ -156,8 +156,9 @@ ROW_BYTES = 600  # a row's values as Python objects in column lists, measured on
 
 
 def _approx_bytes(tables: dict[str, dict[str, list]]) -> int:
-    # Python holds Vietnamese text as 2 bytes per character (UCS-2).
-    n = sum(len(t or "") * 2 for t in tables.get("texts", {}).get("text", ()))
+    # Texts come as UTF-8 bytes (pipeline.engines.task.Outcome); as str Python would hold
+    # Vietnamese as 2 bytes per character.
+    n = sum(len(t) if isinstance(t, bytes) else len(t or "") * 2 for t in tables.get("texts", {}).get("text", ()))
     return n + ROW_BYTES * sum(n_rows(cols) for cols in tables.values())
 
 
@@ -202,11 +203,65 @@ class ColumnBuffer:
         return pa.Table.from_arrays(arrays, schema=schema)
 
 
+COMPACT_BYTES = 2 * MiB  # a partition's rows held as Python objects before they are converted to Arrow
+
+
+class TableBuffer:
+    """One table's rows of one batch: the latest documents' as Python column lists, the
+    earlier ones already converted to Arrow chunks.
+
+    Arrow holds rows 3-5 times more compactly than Python objects, so converting as rows
+    come in (``compact``) lets a batch under the same memory budget hold more documents:
+    fewer, larger Parquet files, and less conversion left for the final flush.
+
+    >>> b = TableBuffer("texts"); b.extend({"doc_id": ["d1"], "text": ["x"], "body_end": [1]})
+    >>> b.compact() > 0, b.n
+    (True, 1)
+    >>> b.extend({"doc_id": ["d2"], "text": ["yz"], "body_end": [2]}); b.to_arrow().column("text").to_pylist()
+    ['x', 'yz']
+    """
+
+    __slots__ = ("table", "lists", "chunks", "n")
+
+    def __init__(self, table: str) -> None:
+        self.table = table
+        self.lists = ColumnBuffer()
+        self.chunks: list[pa.Table] = []
+        self.n = 0  # rows in the chunks and the lists
+
+    def extend(self, columns: dict[str, list]) -> None:
+        before = self.lists.n
+        self.lists.extend(columns)
+        self.n += self.lists.n - before
+
+    def compact(self) -> int:
+        """Convert the rows held as Python lists to an Arrow chunk; returns the chunk's bytes."""
+        if not self.lists.n:
+            return 0
+        chunk = self.lists.to_arrow(self.table)
+        self.chunks.append(chunk)
+        self.lists = ColumnBuffer()
+        return chunk.nbytes
+
+    def to_arrow(self) -> pa.Table:
+        """Every row, in the table's schema."""
+        self.compact()
+        return self.chunks[0] if len(self.chunks) == 1 else pa.concat_tables(self.chunks)
+
+
 @dataclass
 class _Buffer:
-    tables: dict[str, ColumnBuffer] = field(default_factory=dict)
+    tables: dict[str, TableBuffer] = field(default_factory=dict)
     docs: list = field(default_factory=list)
-    nbytes: int = 0
+    nbytes: int = 0  # Arrow chunks' bytes + the estimate of the rows still held as Python objects
+    py_bytes: int = 0  # that estimate
+
+    def compact(self) -> int:
+        """Convert the rows held as Python objects to Arrow; returns the change of ``nbytes``."""
+        delta = sum(t.compact() for t in self.tables.values()) - self.py_bytes
+        self.nbytes += delta
+        self.py_bytes = 0
+        return delta
 
 
 @dataclass
@@ -268,29 +323,32 @@ class BatchWriter:
             if table not in TABLES:
                 self.unknown_tables.add(table)
                 continue
-            col_buf = buf.tables.get(table)
-            if col_buf is None:
-                col_buf = buf.tables[table] = ColumnBuffer()
-            col_buf.extend(columns)
+            table_buf = buf.tables.get(table)
+            if table_buf is None:
+                table_buf = buf.tables[table] = TableBuffer(table)
+            table_buf.extend(columns)
         buf.docs.append(DoneDoc(outcome.doc_id, outcome.input_sha, outcome.key,
                                 self.pipeline_version or row.get("pipeline_version") or "", outcome.status,
                                 outcome.path))
         size = _approx_bytes(outcome.tables)
         buf.nbytes += size
+        buf.py_bytes += size
         self.nbytes += size
+        if buf.py_bytes >= COMPACT_BYTES:
+            self.nbytes += buf.compact()
         if len(buf.docs) >= self.batch_docs:
             self.flush(part)
         while self.nbytes > self.max_buffer_bytes and self.buffers:
             self.flush(max(self.buffers, key=lambda p: self.buffers[p].nbytes))
         return True
 
-    def _write_files(self, batch_id: str, part: str, tables: dict[str, ColumnBuffer]) -> list[str]:
+    def _write_files(self, batch_id: str, part: str, tables: dict[str, TableBuffer]) -> list[str]:
         files = []
         for table, buf in sorted(tables.items()):
             if not buf.n:
                 continue
             rel = Path(table, part, f"part-{batch_id}.parquet") if part else Path(table, f"part-{batch_id}.parquet")
-            data = buf.to_arrow(table)
+            data = buf.to_arrow()
             data = data.replace_schema_metadata(_file_metadata(table, self.pipeline_version, batch_id))
             write_parquet_atomic(self.out / rel, data)
             files.append(rel.as_posix())

@@ -79,7 +79,8 @@ class Outcome:
 
     ``tables["citations"]["raw"]`` is the list of the document's citations' ``raw``
     values; ``documents_row`` gives the one ``documents`` row as a dict. Tables given as
-    row dicts are packed on construction.
+    row dicts are packed on construction, and the ``texts`` table's text is held as
+    UTF-8 bytes.
 
     >>> o = Outcome("a.txt", "d1", "ok", tables={"documents": [{"doc_id": "d1", "status": "ok"}]})
     >>> o.tables["documents"], o.documents_row
@@ -101,6 +102,11 @@ class Outcome:
         for name, table in self.tables.items():
             if isinstance(table, list):
                 self.tables[name] = pack(table)
+        texts = self.tables.get("texts", {}).get("text")
+        if texts and isinstance(texts[0], str):
+            # The text goes on as UTF-8, as Arrow stores it: the main process neither
+            # decodes it when unpickling nor encodes it again when converting.
+            texts[:] = [t.encode() if isinstance(t, str) else t for t in texts]
 
     @property
     def documents_row(self) -> dict:
