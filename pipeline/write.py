@@ -155,11 +155,11 @@ def _file_metadata(table: str, pipeline_version: str, batch_id: str) -> dict[byt
 ROW_BYTES = 600  # a row's values as Python objects in column lists, measured on the bulk corpus (tracemalloc)
 
 
-def _approx_bytes(tables: dict[str, dict[str, list]]) -> int:
-    # Texts come as UTF-8 bytes (pipeline.engines.task.Outcome); as str Python would hold
-    # Vietnamese as 2 bytes per character.
-    n = sum(len(t) if isinstance(t, bytes) else len(t or "") * 2 for t in tables.get("texts", {}).get("text", ()))
-    return n + ROW_BYTES * sum(n_rows(cols) for cols in tables.values())
+def _approx_bytes(value) -> int:
+    """Memory one table's rows of one document take in the buffer."""
+    if isinstance(value, dict):  # Python columns
+        return ROW_BYTES * n_rows(value)
+    return value.size if hasattr(value, "size") else len(value)  # an IPC message, held as received
 
 
 class ColumnBuffer:
@@ -207,53 +207,63 @@ COMPACT_BYTES = 2 * MiB  # a partition's rows held as Python objects before they
 
 
 class TableBuffer:
-    """One table's rows of one batch: the latest documents' as Python column lists, the
-    earlier ones already converted to Arrow chunks.
+    """One table's rows of one batch, as Arrow record batches.
 
-    Arrow holds rows 3-5 times more compactly than Python objects, so converting as rows
-    come in (``compact``) lets a batch under the same memory budget hold more documents:
-    fewer, larger Parquet files, and less conversion left for the final flush.
+    Workers send most tables as Arrow IPC messages (``pipeline.engines.task.encode_rows``):
+    they are read in place, without a copy. Rows that come as Python columns (the
+    ``documents`` rows) are gathered in lists and converted every ``COMPACT_BYTES``
+    (``compact``), since Arrow holds them 3-5 times more compactly.
 
     >>> b = TableBuffer("texts"); b.extend({"doc_id": ["d1"], "text": ["x"], "body_end": [1]})
     >>> b.compact() > 0, b.n
     (True, 1)
-    >>> b.extend({"doc_id": ["d2"], "text": ["yz"], "body_end": [2]}); b.to_arrow().column("text").to_pylist()
+    >>> from pipeline.engines.task import encode_rows
+    >>> b.extend(encode_rows("texts", [{"doc_id": "d2", "text": "yz", "body_end": 2}]))
+    >>> b.to_arrow().column("text").to_pylist()
     ['x', 'yz']
     """
 
-    __slots__ = ("table", "lists", "chunks", "n")
+    __slots__ = ("table", "lists", "batches", "n")
 
     def __init__(self, table: str) -> None:
         self.table = table
         self.lists = ColumnBuffer()
-        self.chunks: list[pa.Table] = []
-        self.n = 0  # rows in the chunks and the lists
+        self.batches: list[pa.RecordBatch] = []
+        self.n = 0  # rows in the batches and the lists
 
-    def extend(self, columns: dict[str, list]) -> None:
-        before = self.lists.n
-        self.lists.extend(columns)
-        self.n += self.lists.n - before
+    def extend(self, value) -> None:
+        """Add one document's rows: Python columns, or an IPC record batch in this table's schema."""
+        if isinstance(value, dict):
+            before = self.lists.n
+            self.lists.extend(value)
+            self.n += self.lists.n - before
+            return
+        if self.lists.n:  # keep the rows in arrival order
+            self.compact()
+        batch = pa.ipc.read_record_batch(value, schema_for(self.table))
+        self.batches.append(batch)
+        self.n += batch.num_rows
 
     def compact(self) -> int:
-        """Convert the rows held as Python lists to an Arrow chunk; returns the chunk's bytes."""
+        """Convert the rows held as Python lists to Arrow; returns their bytes in Arrow."""
         if not self.lists.n:
             return 0
         chunk = self.lists.to_arrow(self.table)
-        self.chunks.append(chunk)
+        self.batches.extend(chunk.to_batches())
         self.lists = ColumnBuffer()
         return chunk.nbytes
 
     def to_arrow(self) -> pa.Table:
-        """Every row, in the table's schema."""
+        """Every row, in the table's schema, in one chunk per column."""
         self.compact()
-        return self.chunks[0] if len(self.chunks) == 1 else pa.concat_tables(self.chunks)
+        return pa.Table.from_batches(self.batches, schema=schema_for(self.table)).combine_chunks()
 
 
 @dataclass
 class _Buffer:
     tables: dict[str, TableBuffer] = field(default_factory=dict)
     docs: list = field(default_factory=list)
-    nbytes: int = 0  # Arrow chunks' bytes + the estimate of the rows still held as Python objects
+    nbytes: int = 0  # Arrow bytes + the estimate of the rows still held as Python objects
     py_bytes: int = 0  # that estimate
 
     def compact(self) -> int:
@@ -319,20 +329,24 @@ class BatchWriter:
         row = outcome.documents_row
         part = partition_of(row, self.partition_by)
         buf = self.buffers.setdefault(part, _Buffer())
-        for table, columns in outcome.tables.items():
+        size = py_size = 0
+        for table, value in outcome.tables.items():
             if table not in TABLES:
                 self.unknown_tables.add(table)
                 continue
             table_buf = buf.tables.get(table)
             if table_buf is None:
                 table_buf = buf.tables[table] = TableBuffer(table)
-            table_buf.extend(columns)
+            table_buf.extend(value)
+            n = _approx_bytes(value)
+            size += n
+            if isinstance(value, dict):
+                py_size += n
         buf.docs.append(DoneDoc(outcome.doc_id, outcome.input_sha, outcome.key,
                                 self.pipeline_version or row.get("pipeline_version") or "", outcome.status,
                                 outcome.path))
-        size = _approx_bytes(outcome.tables)
         buf.nbytes += size
-        buf.py_bytes += size
+        buf.py_bytes += py_size
         self.nbytes += size
         if buf.py_bytes >= COMPACT_BYTES:
             self.nbytes += buf.compact()

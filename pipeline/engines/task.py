@@ -44,10 +44,6 @@ Columns = dict[str, list]  # one table's rows as columns: name -> one value per 
 def pack(rows: list[dict]) -> Columns:
     """One table's row dicts as columns; a key missing from a row is None there.
 
-    Columns travel from a worker to the main process in about half the time rows do
-    (pickling and unpickling), and become Arrow arrays without pivoting there: the main
-    process writes every worker's output, so its time per document limits the whole pool.
-
     >>> pack([{"a": 1, "b": "x"}, {"a": 2}])
     {'a': [1, 2], 'b': ['x', None]}
     >>> pack([])
@@ -73,14 +69,55 @@ def n_rows(columns: Columns) -> int:
     return 0
 
 
+_STRUCTS: dict = {}
+
+
+def encode_rows(table: str, rows: list[dict]):
+    """A table's rows as one Arrow record batch in IPC format (a ``pyarrow.Buffer``).
+
+    Why: the main process writes every worker's output, so whatever it spends per document
+    bounds how well the pool scales. Rows pickled as Python objects cost it an unpickling
+    and a conversion to Arrow per value; an IPC message costs it a pointer. The rows are
+    converted in one C++ pass as an array of structs (no per-column calls), which costs
+    the worker less than packing and pickling them did. Keys outside the table's schema
+    are left out, missing ones are null, as ``Table.from_pylist`` does.
+
+    >>> from pipeline.schema import TABLES
+    >>> import pyarrow as pa
+    >>> buf = encode_rows("texts", [{"doc_id": "d1", "text": "Kế hoạch", "body_end": 8}])
+    >>> pa.ipc.read_record_batch(buf, TABLES["texts"]).to_pylist()
+    [{'doc_id': 'd1', 'text': 'Kế hoạch', 'body_end': 8}]
+    """
+    import pyarrow as pa
+
+    struct = _STRUCTS.get(table)
+    if struct is None:
+        from ..schema import TABLES
+
+        struct = _STRUCTS[table] = pa.struct(list(TABLES[table]))
+    return pa.RecordBatch.from_struct_array(pa.array(rows, type=struct)).serialize()
+
+
+def encode_tables(tables: dict[str, list[dict]], keep_as_columns: tuple[str, ...] = ("documents",)) -> dict:
+    """Rows per table -> what an ``Outcome`` carries: IPC record batches, and columns
+    (``pack``) for the ``documents`` row (the main process reads it to choose the
+    partition) and for tables without a schema (the writer reports those)."""
+    from ..layout import TABLE_NAMES
+    from ..nopandas import pandas_refused
+
+    with pandas_refused():  # pyarrow would import pandas (0.7 s) to convert plain Python values
+        return {name: encode_rows(name, rows) if rows and name in TABLE_NAMES and name not in keep_as_columns
+                else pack(rows) for name, rows in tables.items()}
+
+
 @dataclass
 class Outcome:
-    """One document's rows, packed as columns per table, and what the run reports about it.
+    """One document's rows and what the run reports about it.
 
-    ``tables["citations"]["raw"]`` is the list of the document's citations' ``raw``
-    values; ``documents_row`` gives the one ``documents`` row as a dict. Tables given as
-    row dicts are packed on construction, and the ``texts`` table's text is held as
-    UTF-8 bytes.
+    ``tables`` holds, per table, the rows as an Arrow IPC record batch (``encode_rows``),
+    or as columns (``pack``) for ``documents`` (``documents_row`` gives it as a dict) and
+    for empty tables and tables without a schema. Rows given as lists of dicts are
+    encoded on construction.
 
     >>> o = Outcome("a.txt", "d1", "ok", tables={"documents": [{"doc_id": "d1", "status": "ok"}]})
     >>> o.tables["documents"], o.documents_row
@@ -91,7 +128,7 @@ class Outcome:
     doc_id: str
     status: str  # ok / failed
     error: str | None = None
-    tables: dict[str, Columns] = field(default_factory=dict)
+    tables: dict = field(default_factory=dict)  # table -> IPC record batch or Columns
     n_pages: int = 0
     n_bytes: int = 0
     seconds: float = 0.0
@@ -99,14 +136,9 @@ class Outcome:
     key: str | None = None
 
     def __post_init__(self) -> None:
-        for name, table in self.tables.items():
-            if isinstance(table, list):
-                self.tables[name] = pack(table)
-        texts = self.tables.get("texts", {}).get("text")
-        if texts and isinstance(texts[0], str):
-            # The text goes on as UTF-8, as Arrow stores it: the main process neither
-            # decodes it when unpickling nor encodes it again when converting.
-            texts[:] = [t.encode() if isinstance(t, str) else t for t in texts]
+        if any(isinstance(t, list) for t in self.tables.values()):
+            self.tables = encode_tables({k: v for k, v in self.tables.items() if isinstance(v, list)}) | \
+                {k: v for k, v in self.tables.items() if not isinstance(v, list)}
 
     @property
     def documents_row(self) -> dict:

@@ -34,10 +34,11 @@ Giao Sở Tài chính tham mưu bố trí kinh phí thực hiện; hoàn thành 
 
 
 def warm_up() -> None:
-    """Run the sample plan through every stage, so that lazy tables and patterns are built."""
-    from ..runner import process_text
+    """Run the sample plan through every stage, so that lazy tables and patterns are built
+    (and pyarrow is loaded: workers send their rows as Arrow record batches)."""
+    from .task import Task
 
-    process_text(_SAMPLE, "warm-up.txt")
+    process_task(Task("warm-up.txt", data=_SAMPLE.encode()))
 
 
 try:
