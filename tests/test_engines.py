@@ -205,6 +205,21 @@ def test_workers_are_recycled_after_max_tasks():
     assert len({o.error for o in outs}) == 3  # 2 + 2 + 1 documents
 
 
+def test_a_slow_consumer_never_sends_to_a_worker_that_recycled_itself():
+    # The race behind a rare BrokenPipeError on 10,000-document runs: while the caller is busy
+    # with one outcome (writing a batch), the worker finishes its queued document, reaches
+    # max_tasks and exits; the next document handed to it must go to another worker.
+    def slowly(outcomes):
+        for o in outcomes:
+            time.sleep(0.15)
+            yield o
+
+    tasks = _tasks(7)
+    outs = list(slowly(LocalEngine(workers=1, max_tasks_per_worker=2, func=pid_of_worker).run(tasks)))
+    assert sorted(o.path for o in outs) == sorted(t.path for t in tasks)  # each exactly once
+    assert all(o.status == "ok" for o in outs)
+
+
 # --- Dask -------------------------------------------------------------------------------------
 
 

@@ -99,7 +99,13 @@ class _Worker:
         if not self.tasks:
             self.since = time.monotonic()
         self.tasks.append(task)
-        self.conn.send(task)
+        try:
+            self.conn.send(task)
+        except OSError:
+            # The worker has ended since we last heard from it: it reached max_tasks (its
+            # last answer, saying so, is still in the pipe) or it died. The main loop reads
+            # that from the pipe and hands this task, still in ``tasks``, to another worker.
+            pass
 
     def done(self) -> Task:
         """The running task has answered: the next one (already in the pipe) starts now."""
