@@ -92,20 +92,22 @@ def process_file(path: str | Path, timeout: float | None = None) -> DocumentResu
                              raw.source_sha256, raw.source_format)
 
 
-def process_bytes(data: bytes, source_path: str, timeout: float | None = None) -> DocumentResult:
+def process_bytes(data: bytes, source_path: str, timeout: float | None = None,
+                  sha256: str | None = None) -> DocumentResult:
     """Process a file's content that is not on disk (an archive member) under a virtual path.
 
     ``source_path`` (``plans.zip!/2026/kh.txt``) is what the rows record, and its
     extension breaks ties for plain text; the hash is the content's, as for a file.
-    ``timeout`` (seconds) bounds the reading, as for ``process_file``.
+    ``timeout`` (seconds) bounds the reading, as for ``process_file``; ``sha256``: the
+    content's hash when the caller has computed it (the planner hashes archive members).
 
     >>> r = process_bytes("KẾ HOẠCH\\nNăm 2026\\n".encode(), "plans.zip!/kh.txt")
     >>> r.status, r.tables["documents"][0]["source_path"]
     ('ok', 'plans.zip!/kh.txt')
     """
-    sha = hashlib.sha256(data).hexdigest()
+    sha = sha256 or hashlib.sha256(data).hexdigest()
     try:
-        raw = read_bytes(data, source_path, timeout=timeout)
+        raw = read_bytes(data, source_path, timeout=timeout, sha256=sha)
     except IngestError as e:
         return failed_result(source_path, str(e), sha)
     except Exception as e:  # a reader bug must not stop a batch either

@@ -7,6 +7,8 @@ changes; it is written into every Parquet file's metadata.
 
 from __future__ import annotations
 
+import functools
+
 import pyarrow as pa
 
 from .layout import PER_DOCUMENT_TABLES, SCHEMA_VERSION, TABLE_NAMES  # noqa: F401 (re-exports)
@@ -161,8 +163,10 @@ TABLES: dict[str, pa.Schema] = {
 assert tuple(TABLES) == TABLE_NAMES, "pipeline.layout.TABLE_NAMES must list the same tables"
 
 
+@functools.lru_cache(maxsize=None)
 def schema_for(table: str) -> pa.Schema:
-    """The schema of an output table, with the schema version in its metadata.
+    """The schema of an output table, with the schema version in its metadata (schemas are
+    immutable: callers share one object per table).
 
     >>> schema_for("sections").metadata[b"vnplan.schema_version"]
     b'1.1'

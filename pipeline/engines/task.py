@@ -250,7 +250,8 @@ def process_task(task: Task, timeout: float | None = None) -> Outcome:
     try:
         with time_limit(timeout):
             if task.data is not None:
-                res = process_bytes(task.data, task.path, timeout=read_limit)
+                # the planner hashed these very bytes: no need to hash them again
+                res = process_bytes(task.data, task.path, timeout=read_limit, sha256=task.input_sha)
             else:
                 res = process_file(task.fs_path or task.path, timeout=read_limit)
     except DocumentTimeout:

@@ -86,8 +86,10 @@ def read(path: str | Path, timeout: float | None = None, ocr: bool = True) -> Ra
     return read_bytes(data, str(path), timeout=timeout, ocr=ocr)
 
 
-def read_bytes(data: bytes, path: str, timeout: float | None = None, ocr: bool = True) -> RawDocument:
+def read_bytes(data: bytes, path: str, timeout: float | None = None, ocr: bool = True,
+               sha256: str | None = None) -> RawDocument:
     """Read a file's content; ``path`` names it (its extension breaks ties for plain text).
+    ``sha256``: the content's hash when the caller has computed it already.
 
     >>> read_bytes("KẾ HOẠCH".encode(), "x.md").source_format
     'md'
@@ -106,7 +108,7 @@ def read_bytes(data: bytes, path: str, timeout: float | None = None, ocr: bool =
     if kind not in READABLE:
         raise IngestError(f"unsupported file type: the content is {describe(kind)}"
                           + (f" (named {suffix})" if suffix else ""))
-    sha = hashlib.sha256(data).hexdigest()
+    sha = sha256 or hashlib.sha256(data).hexdigest()
     raw = _dispatch(kind, data, path, sha, suffix, deadline, ocr)
     claimed = _CLAIMS.get(suffix)
     if claimed and claimed != kind and not (claimed == "doc" and kind in ("docx", "rtf", "html")):

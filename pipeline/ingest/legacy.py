@@ -118,6 +118,7 @@ def detect(text: str) -> str | None:
     >>> detect("QuyÕt ®Þnh sè 23-Q§/TW"), detect("Quyeát ñònh soá 23"), detect("Quyết định số 23")
     ('tcvn3', 'vni', None)
     >>> detect("tænh tænh nam tænh chuû nam")  # VNI "tỉnh ... chủ" or TCVN3 "tổnh ... chuỷ": can't tell
+    >>> detect("tænh nghóa tænh tænh tænh nghóa nghóa")  # "tỉnh nghĩa ..." or "tổnh nghúa ...": neither
 
     """
     if not text or text.isascii():
@@ -140,7 +141,9 @@ def detect(text: str) -> str | None:
         return None
     # The glyph sets overlap ("ö", "ä", "ñ", "æ"), and stray glyphs occur in Unicode text: keep
     # the conversion that reads as Vietnamese, and only if it reads better than the text as is.
-    scores = {enc: _syllable_score(to_unicode(sample, enc)) for enc, n in evidence.items() if n}
+    # Both readings are scored even when one encoding has no glyph of its own: "æ" and "ó"
+    # are TCVN3 glyphs and VNI ones too ("tænh nghóa" is VNI "tỉnh nghĩa", TCVN3 "tổnh nghúa").
+    scores = {enc: _syllable_score(to_unicode(sample, enc)) for enc in evidence}
     best = max(found, key=lambda enc: (scores[enc], enc))
     if scores[best] <= _syllable_score(sample):
         return None
