@@ -137,6 +137,16 @@ def run_once(inputs: list[str], out: Path, workers: int, extra: list[str] = ()) 
     }
 
 
+def host_speed() -> float:
+    """Seconds a fixed pure-Python loop takes now: this machine's speed moves by up to 40 %
+    from hour to hour (it shares its host), so figures are only comparable at equal speed."""
+    t = time.perf_counter()
+    total = 0
+    for i in range(10_000_000):
+        total += i
+    return round(time.perf_counter() - t, 2)
+
+
 def machine() -> dict:
     cpu = next((line.split(":", 1)[1].strip() for line in Path("/proc/cpuinfo").read_text().splitlines()
                 if line.startswith("model name")), platform.processor() or "?")
@@ -144,7 +154,7 @@ def machine() -> dict:
     return {
         "cpu": cpu, "cores": len(os.sched_getaffinity(0)), "ram_GB": round(psutil.virtual_memory().total / 2**30),
         "python": platform.python_version(), "os": f"{platform.system()} {platform.release()}",
-        "commit": commit.strip(), "date": dt.date.today().isoformat(),
+        "commit": commit.strip(), "date": dt.date.today().isoformat(), "loop_s": host_speed(),
     }
 
 
@@ -188,6 +198,7 @@ def bench(quick: bool = False, corpus: Path = DEFAULT_CORPUS, archive_docs: int 
             res["archive_rerun_fraction"] = round(r["wall_s"] / a["wall_s"], 3)
     finally:
         shutil.rmtree(work, ignore_errors=True)
+    res["loop_after_s"] = host_speed()
     return res
 
 
@@ -195,7 +206,8 @@ def markdown(res: dict) -> str:
     m = res["machine"]
     lines = [
         f"Measured {m['date']} at commit `{m['commit']}` on {m['cores']} cores ({m['cpu']}), {m['ram_GB']} GB RAM, "
-        f"Python {m['python']}, {m['os']}.",
+        f"Python {m['python']}, {m['os']}; host speed: a 10-million-step Python loop took {m.get('loop_s', '?')} s "
+        f"before and {res.get('loop_after_s', '?')} s after (lower is faster).",
         "",
         "| run | workers | docs | MB | wall s (processing s, finalize s) | docs/s | MB/s | MB/s per worker | "
         "worker utilization | CPU s main / workers | peak RSS tree MB | "
