@@ -85,7 +85,7 @@ def main(args: argparse.Namespace) -> int:
     progress = args.progress
     if progress is None and (args.log_json == "-" or args.verbose):
         progress = False  # JSON lines or per-document lines on stderr: no status line among them
-    refuse = pandas_refused() if args.engine == "local" and not args.scheduler else nullcontext()
+    refuse = pandas_refused() if args.engine in ("local", "inline") and not args.scheduler else nullcontext()
     try:
         with refuse:  # nothing in this process uses pandas; pyarrow would import it for nothing
             summary = run(args.inputs, args.out, progress=progress, workers=args.workers, engine=args.engine,
