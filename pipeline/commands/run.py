@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from contextlib import nullcontext
 
@@ -85,6 +86,10 @@ def main(args: argparse.Namespace) -> int:
     progress = args.progress
     if progress is None and (args.log_json == "-" or args.verbose):
         progress = False  # JSON lines or per-document lines on stderr: no status line among them
+    # Arrow's default allocator here (mimalloc) keeps what the written batches freed: ~90 MB
+    # more at the peak of a 10,000-document run than the system allocator, for no speed gain in
+    # this process. Read when pyarrow is first loaded (later); a user's own setting wins.
+    os.environ.setdefault("ARROW_DEFAULT_MEMORY_POOL", "system")
     refuse = pandas_refused() if args.engine in ("local", "inline") and not args.scheduler else nullcontext()
     try:
         with refuse:  # nothing in this process uses pandas; pyarrow would import it for nothing
