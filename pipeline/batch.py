@@ -36,7 +36,7 @@ from typing import Iterable, Iterator
 from . import PIPELINE_VERSION
 from .document import doc_id_for
 from .engines import Task, make_engine
-from .finalize import finalize
+from .finalize import finalize, preload as preload_finalize
 from .inputs import (ArchiveLimits, InputError, Source, expand_inputs,  # noqa: F401 (expand_inputs: re-export)
                      iter_sources, read_path_list)
 from .manifest import RunState
@@ -218,6 +218,96 @@ class LazyWriter:
             self._writer.close()
 
 
+class Output:
+    """Where the engine's results go: rows to the writer, written batches to the committer.
+
+    Engines yield a document's ``Outcome`` with its rows (written here, by a ``BatchWriter``)
+    or without them (``buffered``: a local-engine worker writes them), the ``WrittenBatch``es
+    of such workers (landed and committed here), and ``Retracted`` documents a dead worker
+    had not written (forgotten: the engine processes them again).
+    """
+
+    def __init__(self, out: Path, state: RunState, summary: RunSummary, log: JsonLog, verbose: bool, make_writer,
+                 on_commit):
+        from .commit import Committer
+
+        self.out = out
+        self.summary, self.log, self.verbose = summary, log, verbose
+        self.writer = LazyWriter(make_writer)
+        self.committer = Committer(out, state, PIPELINE_VERSION, on_commit, threads=2)
+        self.taken: set[str] = set()
+        self.duplicates: set[int] = set()  # id() of outcomes counted as duplicates (held until written)
+        self.unknown_tables: set[str] = set()
+
+    def handle(self, item) -> None:
+        from .engines.task import Retracted, WrittenBatch
+
+        if isinstance(item, WrittenBatch):
+            self._commit(item)
+        elif isinstance(item, Retracted):
+            for o in item.outcomes:
+                self._forget(o, item.reason)
+        elif item.buffered:
+            # Its rows are written already: a repeat is listed in its batch all the same, and
+            # the run state keeps one copy (the newest batch's) when the run ends.
+            if item.doc_id in self.taken:
+                self.duplicates.add(id(item))
+                self._duplicate(item)
+            else:
+                self.taken.add(item.doc_id)
+                _record(item, self.summary, self.log, self.verbose)
+        elif item.doc_id not in self.taken and self.writer.add(item):
+            self.taken.add(item.doc_id)
+            _record(item, self.summary, self.log, self.verbose)
+        else:  # same doc_id as one taken already (ingest hashed differently than the planner)
+            self._duplicate(item)
+
+    def _duplicate(self, outcome) -> None:
+        self.summary.skip("duplicate")
+        self.log.emit("skipped", path=outcome.path, reason="duplicate", doc_id=outcome.doc_id)
+
+    def _commit(self, batch) -> None:
+        from functools import partial
+
+        from .commit import land_files
+        from .manifest import DoneDoc
+
+        docs = [DoneDoc(o.doc_id, o.input_sha, o.key, PIPELINE_VERSION, o.status, o.path) for o in batch.docs]
+        for o in batch.docs:
+            self.duplicates.discard(id(o))
+        self.unknown_tables.update(batch.unknown_tables)
+        self.committer.submit(batch.batch_id, batch.part, docs, batch.tables, partial(land_files, self.out, batch.files))
+
+    def _forget(self, outcome, reason: str) -> None:
+        s = self.summary
+        if id(outcome) in self.duplicates:
+            self.duplicates.discard(id(outcome))
+            s.skipped -= 1
+            s.skipped_reasons["duplicate"] -= 1
+            if not s.skipped_reasons["duplicate"]:
+                del s.skipped_reasons["duplicate"]
+        else:
+            self.taken.discard(outcome.doc_id)
+            if outcome.status == "ok":
+                s.processed -= 1
+            else:
+                s.failed -= 1
+                r = failure_reason(outcome.error)
+                s.errors[r] -= 1
+                if not s.errors[r]:
+                    del s.errors[r]
+            s.pages -= outcome.n_pages
+            s.bytes -= outcome.n_bytes
+        self.log.emit("retracted", path=outcome.path, doc_id=outcome.doc_id, reason=reason)
+
+    def close(self) -> None:
+        try:
+            self.writer.close()
+        finally:
+            self.committer.close()
+        self.unknown_tables |= self.writer.unknown_tables
+
+
 def _record(outcome, summary: RunSummary, log: JsonLog, verbose: bool) -> None:
     if outcome.status == "ok":
         summary.processed += 1
@@ -279,29 +369,42 @@ def run(inputs: Iterable[str], out: str | os.PathLike, progress: bool | None = F
                 summary.batches += 1
                 log.emit("batch", batch=marker["batch"], partition=marker["partition"], docs=len(marker["docs"]))
 
-            # pyarrow is loaded with the writer, when the first document comes back: an
-            # unchanged re-run never needs it.
-            writer = LazyWriter(lambda: _batch_writer(out, state, keys, batch_size, int(max_buffer_mb * MiB),
-                                                      PIPELINE_VERSION, committed))
+            # pyarrow is loaded with the writer, when a document comes back with its rows: an
+            # unchanged re-run never needs it, nor a local run whose workers write.
+            output = Output(out, state, summary, log, verbose,
+                            lambda: _batch_writer(out, state, keys, batch_size, int(max_buffer_mb * MiB),
+                                                  PIPELINE_VERSION, committed), committed)
+            if getattr(eng, "can_write", False):
+                from .engines.task import SinkConfig
+
+                per_worker = int(max_buffer_mb * MiB / eng.workers)  # the budget is the whole run's
+                eng.write_in_workers(SinkConfig(str(out), tuple(keys), batch_size, per_worker, PIPELINE_VERSION),
+                                     state.next_seq)
             tasks = plan(iter_sources(inputs, from_file, limits), state, summary, log, force, retry_failed,
                          on_skip=lambda: bar.update(summary))
+            results = eng.run(tasks)
+            preloaded = False
             try:
-                for outcome in eng.run(tasks):
-                    if writer.add(outcome):
-                        _record(outcome, summary, log, verbose)
-                    else:  # same doc_id as one taken already (ingest hashed differently than the planner)
-                        summary.skip("duplicate")
-                        log.emit("skipped", path=outcome.path, reason="duplicate", doc_id=outcome.doc_id)
+                for item in results:
+                    if not preloaded:  # a document came back: the run will rebuild the corpus tables
+                        preloaded = True
+                        preload_finalize()
+                    output.handle(item)
                     bar.update(summary)
             except BaseException:
                 # Documents already processed are complete: commit them so a re-run need not redo them.
                 with suppress(Exception):
-                    writer.close()
+                    for item in getattr(eng, "drain", lambda: ())():
+                        output.handle(item)
+                with suppress(Exception):
+                    output.close()
                     state.commit_aliases()
                 raise
-            writer.close()
-            if writer.unknown_tables:
-                warnings.warn(f"rows of tables without a schema were not written: {sorted(writer.unknown_tables)} "
+            finally:
+                results.close()
+            output.close()
+            if output.unknown_tables:
+                warnings.warn(f"rows of tables without a schema were not written: {sorted(output.unknown_tables)} "
                               "(add them to pipeline.schema.TABLES)", stacklevel=2)
             state.commit_aliases()
             summary.rewritten += state.collect_garbage(rewrite)

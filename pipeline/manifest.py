@@ -183,7 +183,7 @@ class RunState:
         for index in (self.rows_in, self.by_path, self.refs, self.by_sha, self.sha_by_key, self.refused_by_key):
             index.clear()
         self._seq = max(self._seq, max((m["seq"] for m in self.batches.values()), default=0))
-        for m in sorted(self.batches.values(), key=lambda m: (m.get("order", m["seq"]), m["seq"])):
+        for m in sorted(self.batches.values(), key=lambda m: (m.get("order", m["seq"]), m["seq"], m["batch"])):
             self._index(m)
         for d in self.pending_aliases:
             self._index_alias(d)
@@ -284,10 +284,17 @@ class RunState:
 
     # -- committing -----------------------------------------------------------------------
 
+    def next_seq(self) -> int:
+        """A new sequence number: batch ids made from it sort after every batch in OUT.
+
+        A local-engine worker gets one and numbers its own batches ``b<seq>-<n>``.
+        """
+        self._seq += 1
+        return self._seq
+
     def next_batch_id(self) -> str:
         """A new batch id; ids sort in commit order."""
-        self._seq += 1
-        return f"b{self._seq:09d}-{secrets.token_hex(3)}"
+        return f"b{self.next_seq():09d}-{secrets.token_hex(3)}"
 
     def commit(self, batch_id: str, files: list[str], docs: list[DoneDoc], partition: str = "",
                replaces: str | None = None, aliases: list[DoneDoc] = (), index: bool = True, **extra) -> dict:

@@ -20,8 +20,7 @@ import os
 import re
 import unicodedata
 import uuid
-from collections import deque
-from concurrent.futures import Future, ThreadPoolExecutor
+from functools import partial
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable, Iterable, Sequence
@@ -32,7 +31,9 @@ import pyarrow.parquet as pq
 
 from .layout import (MiB, PARTITION_CHOICES, PARTITION_COLUMNS, parse_partition_by,  # noqa: F401 (re-exports)
                      partition_of, slugify, table_files)
-from .engines.task import n_rows
+from .commit import Committer, tmp_name
+from .engines.task import encode_rows, n_rows
+from .nopandas import pandas_refused
 from .schema import SCHEMA_VERSION, TABLES, schema_for
 
 COMPRESSION = "zstd"
@@ -145,6 +146,7 @@ def read_table(out_dir: str | os.PathLike, table: str) -> pa.Table:
 # Batches
 
 
+
 def _file_metadata(table: str, pipeline_version: str, batch_id: str) -> dict[bytes, bytes]:
     meta = dict(schema_for(table).metadata)
     meta[b"vnplan.pipeline_version"] = pipeline_version.encode()
@@ -152,13 +154,15 @@ def _file_metadata(table: str, pipeline_version: str, batch_id: str) -> dict[byt
     return meta
 
 
-ROW_BYTES = 2800  # a `documents` row (the one table workers send as Python values), bulk corpus, tracemalloc
+ROW_BYTES = 2800  # a `documents` row held as Python values, bulk corpus, tracemalloc
 
 
 def _approx_bytes(value) -> int:
     """Memory one table's rows of one document take in the buffer."""
     if isinstance(value, dict):  # Python columns
         return ROW_BYTES * n_rows(value)
+    if isinstance(value, pa.RecordBatch):
+        return value.nbytes
     return value.size if hasattr(value, "size") else len(value)  # an IPC message, held as received
 
 
@@ -209,18 +213,20 @@ COMPACT_BYTES = 2 * MiB  # a partition's rows held as Python objects before they
 class TableBuffer:
     """One table's rows of one batch, as Arrow record batches.
 
-    Workers send most tables as Arrow IPC messages (``pipeline.engines.task.encode_rows``):
-    they are read in place, without a copy. Rows that come as Python columns (the
-    ``documents`` rows) are gathered in lists and converted every ``COMPACT_BYTES``
-    (``compact``), since Arrow holds them 3-5 times more compactly.
+    Rows come as Arrow IPC messages (``pipeline.engines.task.encode_rows``: what workers send
+    to the main process), read in place without a copy; as record batches or row dicts (a
+    worker buffering its own documents); or as Python columns, gathered in lists and
+    converted every ``COMPACT_BYTES`` (``compact``), since Arrow holds them 3-5 times more
+    compactly.
 
     >>> b = TableBuffer("texts"); b.extend({"doc_id": ["d1"], "text": ["x"], "body_end": [1]})
     >>> b.compact() > 0, b.n
     (True, 1)
     >>> from pipeline.engines.task import encode_rows
     >>> b.extend(encode_rows("texts", [{"doc_id": "d2", "text": "yz", "body_end": 2}]))
+    >>> b.extend([{"doc_id": "d3", "text": "w", "body_end": 1}])
     >>> b.to_arrow().column("text").to_pylist()
-    ['x', 'yz']
+    ['x', 'yz', 'w']
     """
 
     __slots__ = ("table", "lists", "batches", "n")
@@ -228,11 +234,13 @@ class TableBuffer:
     def __init__(self, table: str) -> None:
         self.table = table
         self.lists = ColumnBuffer()
-        self.batches: list[pa.RecordBatch] = []
+        # IPC messages (or record batches), read only when written: a record batch object per
+        # document and table (its schema, arrays and buffers) costs more memory than its data.
+        self.batches: list = []
         self.n = 0  # rows in the batches and the lists
 
     def extend(self, value) -> None:
-        """Add one document's rows: Python columns, or an IPC record batch in this table's schema."""
+        """Add one document's rows: Python columns, row dicts, a record batch or an IPC message."""
         if isinstance(value, dict):
             before = self.lists.n
             self.lists.extend(value)
@@ -240,9 +248,16 @@ class TableBuffer:
             return
         if self.lists.n:  # keep the rows in arrival order
             self.compact()
-        batch = pa.ipc.read_record_batch(value, schema_for(self.table))
-        self.batches.append(batch)
-        self.n += batch.num_rows
+        if isinstance(value, list):
+            # Held as one IPC message: a record batch is a few hundred small buffers, each
+            # padded and scattered over the heap (RSS grew by 2.3x the data held, 1.05x so).
+            n, value = len(value), encode_rows(self.table, value)
+        elif isinstance(value, pa.RecordBatch):
+            n = value.num_rows
+        else:
+            n = pa.ipc.read_record_batch(value, schema_for(self.table)).num_rows
+        self.batches.append(value)
+        self.n += n
 
     def compact(self) -> int:
         """Convert the rows held as Python lists to Arrow; returns their bytes in Arrow."""
@@ -256,7 +271,9 @@ class TableBuffer:
     def to_arrow(self) -> pa.Table:
         """Every row, in the table's schema, in one chunk per column."""
         self.compact()
-        return pa.Table.from_batches(self.batches, schema=schema_for(self.table)).combine_chunks()
+        schema = schema_for(self.table)
+        batches = [b if isinstance(b, pa.RecordBatch) else pa.ipc.read_record_batch(b, schema) for b in self.batches]
+        return pa.Table.from_batches(batches, schema=schema).combine_chunks()
 
 
 @dataclass
@@ -275,15 +292,126 @@ class _Buffer:
 
 
 @dataclass
-class _Pending:
-    """A batch whose files are being written by a writer thread; committed once they are."""
+class ReadyBatch:
+    """A partition's buffered documents, due to be written as one batch."""
 
-    future: Future
     batch_id: str
     part: str
-    docs: list
-    tables: list[str]
+    docs: list  # what the caller gave ``add`` for each document, in order
+    tables: dict[str, TableBuffer]
     nbytes: int
+
+    @property
+    def table_names(self) -> list[str]:
+        return [t for t, b in self.tables.items() if b.n]
+
+
+class PartitionBuffers:
+    """Documents' rows buffered per partition, cut into batches; memory stays under a budget.
+
+    A partition is due when it holds ``batch_docs`` documents, or, when all buffers together
+    exceed ``max_buffer_bytes``, the largest partition is due first. ``add`` and
+    ``flush_all`` return the batches due, each with an id from ``new_batch_id``.
+
+    >>> from pipeline.engines.task import Outcome
+    >>> ids = iter(["b1", "b2"]); pb = PartitionBuffers([], 2, 1 << 20, lambda: next(ids))
+    >>> def doc(i): return Outcome(f"{i}.txt", f"d{i}", "ok", tables={"documents": [{"doc_id": f"d{i}"}]})
+    >>> pb.add(doc(1), "first"), [b.docs for b in pb.add(doc(2), "second")]
+    ([], [['first', 'second']])
+    """
+
+    def __init__(self, partition_by: Sequence[str], batch_docs: int, max_buffer_bytes: int,
+                 new_batch_id: Callable[[], str]):
+        self.partition_by = list(partition_by)
+        self.batch_docs = max(1, batch_docs)
+        self.max_buffer_bytes = max_buffer_bytes
+        self.new_batch_id = new_batch_id
+        self.buffers: dict[str, _Buffer] = {}
+        self.nbytes = 0
+        self.unknown_tables: set[str] = set()  # rows of tables without a schema: not written
+
+    def add(self, outcome, doc) -> list[ReadyBatch]:
+        """Buffer one document's rows (an ``engines.Outcome``), recorded as ``doc``."""
+        tables = outcome.tables
+        part = partition_of(_first_row(tables["documents"]), self.partition_by)
+        buf = self.buffers.setdefault(part, _Buffer())
+        size = py_size = 0
+        for table, value in tables.items():
+            if table not in TABLES:
+                self.unknown_tables.add(table)
+                continue
+            if isinstance(value, list) and not value:
+                continue
+            table_buf = buf.tables.get(table)
+            if table_buf is None:
+                table_buf = buf.tables[table] = TableBuffer(table)
+            table_buf.extend(value)
+            # row dicts became an IPC message: count its bytes
+            n = _approx_bytes(table_buf.batches[-1] if isinstance(value, list) else value)
+            size += n
+            if isinstance(value, dict):
+                py_size += n
+        buf.docs.append(doc)
+        buf.nbytes += size
+        buf.py_bytes += py_size
+        self.nbytes += size
+        if buf.py_bytes >= COMPACT_BYTES:
+            self.nbytes += buf.compact()
+        due = []
+        if len(buf.docs) >= self.batch_docs:
+            due.append(self.flush(part))
+        while self.nbytes > self.max_buffer_bytes and self.buffers:
+            due.append(self.flush(max(self.buffers, key=lambda p: self.buffers[p].nbytes)))
+        return [b for b in due if b is not None]
+
+    def flush(self, part: str) -> ReadyBatch | None:
+        """Take one partition's buffer as a batch (None when it holds nothing)."""
+        buf = self.buffers.pop(part, None)
+        if buf is None or not buf.docs:
+            return None
+        self.nbytes -= buf.nbytes
+        return ReadyBatch(self.new_batch_id(), part, buf.docs, buf.tables, buf.nbytes)
+
+    def flush_all(self) -> list[ReadyBatch]:
+        """Every partition's buffer as a batch, in partition order."""
+        return [b for b in (self.flush(part) for part in sorted(self.buffers)) if b is not None]
+
+
+def _first_row(value) -> dict:
+    """The first row of one table's rows of a document, whatever form they take."""
+    if isinstance(value, list):
+        return value[0]
+    if isinstance(value, dict):
+        return {k: v[0] for k, v in value.items()}
+    if not isinstance(value, pa.RecordBatch):
+        value = pa.ipc.read_record_batch(value, schema_for("documents"))
+    return value.slice(0, 1).to_pylist()[0]
+
+
+def write_batch_files(out: str | os.PathLike, batch: ReadyBatch, pipeline_version: str, *,
+                      land: bool = True) -> list[str]:
+    """Write one Parquet file per table of a batch; returns their paths relative to ``out``.
+
+    ``land=True`` puts each file in place (atomically, fsync'd); ``land=False`` leaves them
+    under their hidden ``tmp_name`` for whoever commits the batch (``commit.land_files``).
+    """
+    out = Path(out)
+    files = []
+    for table, buf in sorted(batch.tables.items()):
+        if not buf.n:
+            continue
+        rel = Path(table, batch.part, f"part-{batch.batch_id}.parquet") if batch.part \
+            else Path(table, f"part-{batch.batch_id}.parquet")
+        data = buf.to_arrow()
+        data = data.replace_schema_metadata(_file_metadata(table, pipeline_version, batch.batch_id))
+        if land:
+            write_parquet_atomic(out / rel, data)
+        else:
+            path = tmp_name(out / rel)
+            path.parent.mkdir(parents=True, exist_ok=True)
+            pq.write_table(data, path, compression=COMPRESSION, row_group_size=ROW_GROUP_ROWS)
+        files.append(rel.as_posix())
+    return files
 
 
 class BatchWriter:
@@ -304,115 +432,95 @@ class BatchWriter:
                  on_commit: Callable[[dict], None] | None = None, threads: int = 2):
         self.out = Path(out)
         self.state = state
-        self.partition_by = list(partition_by)
-        self.batch_docs = max(1, batch_docs)
-        self.max_buffer_bytes = max_buffer_bytes
         self.pipeline_version = pipeline_version
-        self.on_commit = on_commit
-        self.buffers: dict[str, _Buffer] = {}
-        self.nbytes = 0
+        self.parts = PartitionBuffers(partition_by, batch_docs, max_buffer_bytes, state.next_batch_id)
+        self.unknown_tables = self.parts.unknown_tables
+        self.committer = Committer(out, state, pipeline_version, on_commit, threads, max_buffer_bytes)
         self.taken: set[str] = set()
-        self.unknown_tables: set[str] = set()  # rows of tables without a schema: not written
-        self._pool = ThreadPoolExecutor(max_workers=max(1, threads), thread_name_prefix="vnplan-write") \
-            if threads else None
-        self._pending: deque[_Pending] = deque()
-        self._pending_bytes = 0
 
     def add(self, outcome) -> bool:
         """Buffer one document's rows (an ``engines.Outcome``); may commit batches."""
         from .manifest import DoneDoc
 
-        self._commit_written(wait=False)
+        self.committer.poll()
         if outcome.doc_id in self.taken:
             return False
         self.taken.add(outcome.doc_id)
-        row = outcome.documents_row
-        part = partition_of(row, self.partition_by)
-        buf = self.buffers.setdefault(part, _Buffer())
-        size = py_size = 0
-        for table, value in outcome.tables.items():
-            if table not in TABLES:
-                self.unknown_tables.add(table)
-                continue
-            table_buf = buf.tables.get(table)
-            if table_buf is None:
-                table_buf = buf.tables[table] = TableBuffer(table)
-            table_buf.extend(value)
-            n = _approx_bytes(value)
-            size += n
-            if isinstance(value, dict):
-                py_size += n
-        buf.docs.append(DoneDoc(outcome.doc_id, outcome.input_sha, outcome.key,
-                                self.pipeline_version or row.get("pipeline_version") or "", outcome.status,
-                                outcome.path))
-        buf.nbytes += size
-        buf.py_bytes += py_size
-        self.nbytes += size
-        if buf.py_bytes >= COMPACT_BYTES:
-            self.nbytes += buf.compact()
-        if len(buf.docs) >= self.batch_docs:
-            self.flush(part)
-        while self.nbytes > self.max_buffer_bytes and self.buffers:
-            self.flush(max(self.buffers, key=lambda p: self.buffers[p].nbytes))
+        version = self.pipeline_version or outcome.documents_row.get("pipeline_version") or ""
+        doc = DoneDoc(outcome.doc_id, outcome.input_sha, outcome.key, version, outcome.status, outcome.path)
+        for batch in self.parts.add(outcome, doc):
+            self._submit(batch)
         return True
 
-    def _write_files(self, batch_id: str, part: str, tables: dict[str, TableBuffer]) -> list[str]:
-        files = []
-        for table, buf in sorted(tables.items()):
-            if not buf.n:
-                continue
-            rel = Path(table, part, f"part-{batch_id}.parquet") if part else Path(table, f"part-{batch_id}.parquet")
-            data = buf.to_arrow()
-            data = data.replace_schema_metadata(_file_metadata(table, self.pipeline_version, batch_id))
-            write_parquet_atomic(self.out / rel, data)
-            files.append(rel.as_posix())
-        return files
+    def _submit(self, batch: ReadyBatch) -> None:
+        self.committer.submit(batch.batch_id, batch.part, batch.docs, batch.table_names,
+                              partial(write_batch_files, self.out, batch, self.pipeline_version), batch.nbytes)
 
     def flush(self, part: str) -> None:
         """Write one partition's buffer as a batch (in the background) and commit it when written."""
-        buf = self.buffers.pop(part, None)
-        if buf is None or not buf.docs:
-            return
-        self.nbytes -= buf.nbytes
-        batch_id = self.state.next_batch_id()
-        if self._pool is None:
-            future: Future = Future()
-            future.set_result(self._write_files(batch_id, part, buf.tables))
-        else:
-            future = self._pool.submit(self._write_files, batch_id, part, buf.tables)
-        self._pending.append(_Pending(future, batch_id, part, buf.docs, [t for t, b in buf.tables.items() if b.n],
-                                      buf.nbytes))
-        self._pending_bytes += buf.nbytes
-        while self._pending and self._pending_bytes > self.max_buffer_bytes:
-            self._commit_oldest()
-        self._commit_written(wait=False)
-
-    def _commit_oldest(self) -> dict:
-        p = self._pending.popleft()
-        self._pending_bytes -= p.nbytes
-        files = p.future.result()  # a failed write raises here, in the caller's thread
-        marker = self.state.commit(p.batch_id, files, p.docs, p.part, pipeline_version=self.pipeline_version,
-                                   schema_version=SCHEMA_VERSION)
-        for table in p.tables:  # a table that had no rows before now has some
-            (self.out / table / "part-empty.parquet").unlink(missing_ok=True)
-        if self.on_commit:
-            self.on_commit(marker)
-        return marker
-
-    def _commit_written(self, wait: bool) -> None:
-        # In flush order: a batch is committed only after every batch flushed before it.
-        while self._pending and (wait or self._pending[0].future.done()):
-            self._commit_oldest()
+        batch = self.parts.flush(part)
+        if batch is not None:
+            self._submit(batch)
 
     def close(self) -> None:
         """Commit everything still buffered (the partitions are written in parallel)."""
         try:
-            for part in sorted(self.buffers):
-                self.flush(part)
-            self._commit_written(wait=True)
+            for batch in self.parts.flush_all():
+                self._submit(batch)
         finally:
-            if self._pool is not None:
-                self._pool.shutdown(wait=True)
+            self.committer.close()
+
+
+class WorkerSink:
+    """A local-engine worker's own batches: its documents' rows, buffered and written by it.
+
+    Why: the main process would otherwise convert and write every row of every worker,
+    and whatever it spends per document is time the workers wait for on a machine with
+    as many workers as cores. Files are left under hidden names (``land=False``); the main
+    process lands them (fsync + rename) and writes the completion marker, so nothing a
+    worker writes counts before the main process has committed it, and a worker that
+    outlives a killed run leaves only hidden files behind.
+
+    Batch ids are ``b<seq>-<n>``: ``seq`` is given by the main process (unique in OUT, in
+    commit order with other runs' batches), ``n`` counts this worker's batches.
+    """
+
+    def __init__(self, config, seq: int):
+        self.config = config
+        self.seq = seq
+        self.n = 0
+        self.parts = PartitionBuffers(config.partition_by, config.batch_docs, config.max_buffer_bytes,
+                                      self._new_id)
+
+    def _new_id(self) -> str:
+        if self.n > 0xFFFFFF:
+            raise RuntimeError("a worker wrote more than 16 million batches")
+        bid = f"b{self.seq:09d}-{self.n:06x}"
+        self.n += 1
+        return bid
+
+    def _write(self, batches: list[ReadyBatch]):
+        from .engines.task import WrittenBatch
+
+        return [WrittenBatch(b.batch_id, b.part, write_batch_files(self.config.out, b, self.config.pipeline_version,
+                                                                   land=False),
+                             b.docs, b.table_names, sorted(self.parts.unknown_tables)) for b in batches]
+
+    def add(self, outcome, ordinal: int) -> list:
+        """Buffer a document (``ordinal``: its number in this worker); returns the batches written."""
+        with pandas_refused():
+            return self._write(self.parts.add(outcome, ordinal))
+
+    def close(self) -> list:
+        """Write every partition still buffered; returns the batches written."""
+        return list(self.close_each())
+
+    def close_each(self):
+        """Write every partition still buffered, yielding each batch as soon as it is written
+        (so that the main process lands it while the next one is written)."""
+        for batch in self.parts.flush_all():
+            with pandas_refused():
+                yield from self._write([batch])
 
 
 def rewrite_batch(out: str | os.PathLike, marker: dict, keep: set[str], new_batch_id: str) -> list[str]:

@@ -303,6 +303,64 @@ def test_kill_9_mid_run_then_resume_equals_a_clean_run(tmp_path):
 # --- engines write the same tables -----------------------------------------------------------------
 
 
+def test_workers_writing_their_batches_write_the_same_tables_as_the_main_process(samples_run, tmp_path):
+    s = run([str(REPO / "data" / "samples")], tmp_path / "main", workers=2, engine_options={"can_write": False})
+    assert s.processed == 3
+    assert snapshot(tmp_path / "main") == snapshot(samples_run[0])
+    hidden = [p for p in samples_run[0].rglob(".tmp-*")]
+    assert hidden == []
+
+
+def crash_once(task, timeout):
+    """Kills its worker the first time it sees ``crash.txt`` (a marker file remembers)."""
+    from pipeline.engines.task import run_task
+
+    if task.path.endswith("crash.txt"):
+        marker = Path(task.fs_path).with_name(".crashed")
+        if not marker.exists():
+            marker.touch()
+            os.kill(os.getpid(), signal.SIGKILL)
+    return run_task(task, timeout)
+
+
+def test_documents_a_dead_worker_held_unwritten_are_processed_again_and_counted_once(tmp_path):
+    corpus = make_corpus(tmp_path / "in", 2)  # 6 documents
+    (corpus / "zz-crash.txt").write_bytes(SAMPLES[0].read_bytes() + b"\ncrash")
+    log = tmp_path / "run.jsonl"
+    s = run([str(corpus)], tmp_path / "out", workers=1, engine_options={"func": crash_once}, log_json=str(log))
+    assert (s.processed, s.failed, s.errors) == (6, 1, {"worker died: signal 9 (SIGKILL)": 1})
+    events = [json.loads(line) for line in log.read_text().splitlines()]
+    retracted = [e["path"] for e in events if e["event"] == "retracted"]
+    assert retracted and all(not p.endswith("crash.txt") for p in retracted)  # processed before the crash
+    ids = doc_ids(tmp_path / "out")
+    assert len(ids) == len(set(ids)) == 7
+    s = run([str(corpus)], tmp_path / "out", workers=1, retry_failed=True, engine_options={"func": crash_once})
+    assert (s.processed, s.failed, s.skipped) == (1, 0, 6)
+    run([str(corpus)], tmp_path / "clean", workers=2)
+    assert snapshot(tmp_path / "out") == snapshot(tmp_path / "clean")
+
+
+def test_an_interrupted_run_commits_what_its_workers_held_and_a_rerun_does_the_rest(tmp_path, monkeypatch):
+    corpus = make_corpus(tmp_path / "in", 3)  # 9 documents
+    real_plan = batch.plan
+
+    def interrupted_plan(*args, **kwargs):
+        for i, task in enumerate(real_plan(*args, **kwargs)):
+            if i == 5:
+                raise KeyboardInterrupt  # Ctrl-C while the workers hold their documents unwritten
+            yield task
+
+    monkeypatch.setattr(batch, "plan", interrupted_plan)
+    with pytest.raises(KeyboardInterrupt):
+        run([str(corpus)], tmp_path / "out", workers=2, batch_size=1000)
+    assert sorted(doc_ids(tmp_path / "out")) and len(doc_ids(tmp_path / "out")) == 5
+    monkeypatch.setattr(batch, "plan", real_plan)
+    s = run([str(corpus)], tmp_path / "out", workers=2)
+    assert (s.processed, s.skipped, s.cleaned) == (4, 5, 0)
+    run([str(corpus)], tmp_path / "clean", workers=2)
+    assert snapshot(tmp_path / "out") == snapshot(tmp_path / "clean")
+
+
 @pytest.mark.slow
 def test_dask_local_cluster_writes_the_same_tables_as_the_local_engine(samples_run, tmp_path):
     t0 = time.perf_counter()

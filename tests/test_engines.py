@@ -17,6 +17,7 @@ from pipeline.document import doc_id_for
 from pipeline.engines import DocumentTimeout, Task, make_engine, process_task, time_limit
 from pipeline.engines.dask_engine import DaskEngine, run_on_worker
 from pipeline.engines.local import LocalEngine
+from pipeline.engines.task import Outcome, Retracted, SinkConfig, WrittenBatch, run_task
 
 REPO = Path(__file__).resolve().parent.parent
 SAMPLES = sorted((REPO / "data" / "samples").glob("*.txt"))
@@ -56,6 +57,13 @@ def troublesome(task: Task, timeout):
         signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGALRM})
         time.sleep(60)
     return process_task(task, timeout)
+
+
+def killed_on_crash(task: Task, timeout):
+    """``crash*`` kills its worker outright, rows (buffered or not) and all."""
+    if "crash" in task.path:
+        os.kill(os.getpid(), signal.SIGKILL)
+    return run_task(task, timeout)
 
 
 def pid_of_worker(task: Task, timeout):
@@ -218,6 +226,70 @@ def test_a_slow_consumer_never_sends_to_a_worker_that_recycled_itself():
     outs = list(slowly(LocalEngine(workers=1, max_tasks_per_worker=2, func=pid_of_worker).run(tasks)))
     assert sorted(o.path for o in outs) == sorted(t.path for t in tasks)  # each exactly once
     assert all(o.status == "ok" for o in outs)
+
+
+# --- workers writing their own batches ---------------------------------------------------------
+
+
+def _writing_engine(out: Path, func=run_task, workers: int = 1, batch_docs: int = 1000, **kw) -> LocalEngine:
+    eng = LocalEngine(workers=workers, func=func, **kw)
+    seqs = iter(range(1, 1000))
+    eng.write_in_workers(SinkConfig(str(out), (), batch_docs, 64 << 20, "1"), lambda: next(seqs))
+    return eng
+
+
+def test_workers_write_batches_under_hidden_names_and_report_every_document_once(tmp_path):
+    items = list(_writing_engine(tmp_path, workers=2, batch_docs=3).run(_tasks(8)))
+    outcomes = [i for i in items if isinstance(i, Outcome)]
+    batches = [i for i in items if isinstance(i, WrittenBatch)]
+    assert all(o.buffered and o.tables == {} and o.status == "ok" for o in outcomes) and len(outcomes) == 8
+    assert sorted(o.path for b in batches for o in b.docs) == sorted(t.path for t in _tasks(8))
+    assert all(1 <= len(b.docs) <= 3 for b in batches)  # at most batch_docs; then what each worker held
+    by_worker: dict[str, list[str]] = {}  # one sequence number per worker, its batches numbered from 0
+    for b in batches:
+        by_worker.setdefault(b.batch_id[:10], []).append(b.batch_id[11:])
+    assert set(by_worker) <= {"b000000001", "b000000002"}
+    assert all(ns == [f"{k:06x}" for k in range(len(ns))] for ns in by_worker.values())
+    for b in batches:  # written, not yet in place: the main process lands them when it commits
+        assert sorted(b.tables) == sorted(f.split("/")[0] for f in b.files)
+        for f in b.files:
+            assert not (tmp_path / f).exists() and (tmp_path / f).with_name(".tmp-" + Path(f).name).is_file()
+
+
+def test_a_dead_workers_unwritten_documents_are_retracted_and_processed_again(tmp_path):
+    tasks = [*_tasks(3, "before"), Task("crash.txt", data=PLAN + b"c"), *_tasks(2, "after")]
+    items = list(_writing_engine(tmp_path, func=killed_on_crash).run(tasks))
+    (retracted,) = [i for i in items if isinstance(i, Retracted)]
+    assert [o.path for o in retracted.outcomes] == ["before-0.txt", "before-1.txt", "before-2.txt"]
+    assert retracted.reason == "worker died: signal 9 (SIGKILL) before writing them"
+    (crash,) = [i for i in items if isinstance(i, Outcome) and i.path == "crash.txt"]
+    assert crash.error == "worker died: signal 9 (SIGKILL)" and not crash.buffered and crash.tables
+    written = [o.path for b in items if isinstance(b, WrittenBatch) for o in b.docs]
+    assert sorted(written) == sorted(t.path for t in tasks if t.path != "crash.txt")  # each exactly once
+
+
+def test_a_worker_that_cannot_write_stops_the_run(tmp_path):
+    from pipeline.engines.local import WriteError
+
+    (tmp_path / "texts").write_text("a file where a table directory should be")
+    with pytest.raises(WriteError, match="a worker could not write its batch: .*Error"):
+        list(_writing_engine(tmp_path, batch_docs=2).run(_tasks(4)))
+
+
+def test_drain_after_an_interruption_yields_what_the_workers_held(tmp_path):
+    def interrupted():
+        yield from _tasks(4)
+        raise KeyboardInterrupt
+
+    eng = _writing_engine(tmp_path, workers=2)
+    seen = []
+    with pytest.raises(KeyboardInterrupt):
+        for item in eng.run(interrupted()):
+            seen.append(item)
+    seen += list(eng.drain())
+    assert sorted(o.path for b in seen if isinstance(b, WrittenBatch) for o in b.docs) == \
+        sorted(t.path for t in _tasks(4))
+    assert not eng._pool
 
 
 # --- Dask -------------------------------------------------------------------------------------

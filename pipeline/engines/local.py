@@ -29,7 +29,8 @@ from contextlib import contextmanager
 from typing import Callable, Iterable, Iterator
 
 from .server import context, main_module_hidden
-from .task import DocumentTimeout, Outcome, Task, failed_outcome, process_task, timeout_error
+from .task import (DocumentTimeout, Outcome, Retracted, SinkConfig, Task, failed_outcome, process_task, run_task,
+                   timeout_error)
 
 
 
@@ -53,15 +54,35 @@ def _describe_exit(code: int | None) -> str:
 
 
 def _worker_main(conn, func: Callable[[Task, float | None], Outcome], timeout: float | None,
-                 max_tasks: int) -> None:
+                 max_tasks: int, sink_config: SinkConfig | None = None, seq: int = 0) -> None:
+    """A worker's loop: answer each task with ``(outcome, recycle, ordinal, batches, error)``.
+
+    With a ``sink_config`` the worker buffers and writes its documents' rows itself
+    (``pipeline.write.WorkerSink``): the outcome it answers carries no rows, ``ordinal``
+    numbers it, ``batches`` lists what it wrote (``WrittenBatch``). ``None`` asks it to write
+    what it holds and stop: it answers ``(None, False, None, [batch], None)`` per batch as it
+    is written, then ``(None, True, None, [], None)``; ``error`` says that writing failed.
+    """
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the main process's to handle
+    sink = None
+    if sink_config is not None:
+        from ..write import WorkerSink
+
+        sink = WorkerSink(sink_config, seq)
     done = 0
     while True:
         try:
             task = conn.recv()
-        except (EOFError, OSError):  # the main process is gone
+        except (EOFError, OSError):  # the main process is gone: what was not written is not committed anyway
             return
         if task is None:
+            if sink is not None:
+                try:
+                    for batch in sink.close_each():
+                        conn.send((None, False, None, [batch], None))
+                    conn.send((None, True, None, [], None))
+                except Exception as e:
+                    _send_quietly(conn, (None, True, None, [], _write_error(e)))
             return
         try:
             out = func(task, timeout)
@@ -72,28 +93,74 @@ def _worker_main(conn, func: Callable[[Task, float | None], Outcome], timeout: f
         done += 1
         # After a time-out the interrupted code may have left caches half-built: start afresh.
         recycle = bool(out.error and out.error.startswith("timeout after")) or (max_tasks and done >= max_tasks)
+        batches = []
+        if sink is not None:
+            try:
+                batches = sink.add(out, done)
+                if recycle:
+                    batches += sink.close()
+            except Exception as e:
+                _send_quietly(conn, (None, True, None, [], _write_error(e)))
+                return
+            out = out.light()
         try:
-            conn.send((out, recycle))
+            conn.send((out, recycle, done, batches, None))
         except (BrokenPipeError, OSError):
             return
         except Exception as e:  # rows that do not pickle
-            conn.send((failed_outcome(task, f"internal error: unpicklable result: {e}"), recycle))
+            conn.send((failed_outcome(task, f"internal error: unpicklable result: {e}"), recycle, None, batches,
+                       None))
         if recycle:
             return
+
+
+def _write_error(e: BaseException) -> str:
+    return f"a worker could not write its batch: {type(e).__name__}: {e}"
+
+
+def _send_quietly(conn, msg) -> None:
+    try:
+        conn.send(msg)
+    except Exception:
+        pass
+
+
+class WriteError(RuntimeError):
+    """A worker could not write its documents' rows (disk full, permissions): the run stops."""
 
 
 class _Worker:
     """A worker process and the tasks sent to it: the first is running, the rest wait in its pipe."""
 
-    def __init__(self, ctx, func, timeout, max_tasks):
+    def __init__(self, ctx, func, timeout, max_tasks, sink_config=None, seq=0):
         self.conn, child = ctx.Pipe(duplex=True)
-        self.proc = ctx.Process(target=_worker_main, args=(child, func, timeout, max_tasks), daemon=True,
-                                name="vnplan-worker")
+        self.proc = ctx.Process(target=_worker_main, args=(child, func, timeout, max_tasks, sink_config, seq),
+                                daemon=True, name="vnplan-worker")
         with main_module_hidden():
             self.proc.start()
         child.close()
         self.tasks: deque[Task] = deque()
         self.since = 0.0  # when the running task started (at the latest)
+        # Documents processed but still in the worker's buffer, by ordinal: lost if it dies.
+        self.buffered: dict[int, tuple[Task, Outcome]] = {}
+        self.closing = False  # asked to write what it holds and stop
+
+    def close(self) -> None:
+        """Ask the worker to write what it holds and stop (after the tasks it has)."""
+        self.closing = True
+        self.since = time.monotonic() if not self.tasks else self.since
+        try:
+            self.conn.send(None)
+        except OSError:  # already gone: the main loop reads that from the pipe
+            pass
+
+    def lost(self, reason: str) -> tuple[Retracted, list[Task]] | None:
+        """What the worker held unwritten, now lost: its documents go back to the queue."""
+        if not self.buffered:
+            return None
+        held = [self.buffered[k] for k in sorted(self.buffered)]
+        self.buffered.clear()
+        return Retracted([out for _, out in held], reason), [task for task, _ in held]
 
     def send(self, task: Task) -> None:
         if not self.tasks:
@@ -133,6 +200,11 @@ class _Worker:
 class LocalEngine:
     """Process pool over this machine's cores.
 
+    ``run`` yields each document's ``Outcome``. After ``write_in_workers``, workers also
+    write the rows (``pipeline.write.WorkerSink``): outcomes then come without rows
+    (``buffered``), followed by the ``WrittenBatch``es holding them, and a ``Retracted``
+    when a worker died with documents it had not written yet (they are processed again).
+
     >>> from pipeline.engines.task import Task
     >>> eng = LocalEngine(workers=1)
     >>> [o.status for o in eng.run([Task("a.txt", data="KẾ HOẠCH".encode())])]   # doctest: +SKIP
@@ -143,27 +215,88 @@ class LocalEngine:
 
     def __init__(self, workers: int | None = None, timeout: float | None = None,
                  func: Callable[[Task, float | None], Outcome] = process_task,
-                 max_tasks_per_worker: int = 2000, grace: float = 5.0, prefetch: int = 1):
+                 max_tasks_per_worker: int = 2000, grace: float = 5.0, prefetch: int = 1, can_write: bool = True):
         self.workers = max(1, workers or default_workers())
+        self.can_write = can_write  # whether ``pipeline.batch.run`` may let the workers write (``write_in_workers``)
         self.prefetch = prefetch
         self.timeout = timeout or None
         self.func = func
         self.max_tasks = max_tasks_per_worker
         self.grace = grace
         self.ctx = context()
+        self.sink: SinkConfig | None = None
+        self.new_seq: Callable[[], int] | None = None
+        self._pool: list[_Worker] = []
 
     def describe(self) -> str:
         return f"local, {self.workers} worker{'s' * (self.workers > 1)}"
 
-    def run(self, tasks: Iterable[Task]) -> Iterator[Outcome]:
+    def write_in_workers(self, config: SinkConfig, new_seq: Callable[[], int]) -> None:
+        """Let every worker buffer and write its own documents' rows.
+
+        ``new_seq()`` gives each new worker the sequence number of its batch ids (unique in
+        OUT). The memory budget ``config.max_buffer_bytes`` is each worker's.
+        """
+        self.sink, self.new_seq = config, new_seq
+        if self.func is process_task:  # rows stay Python objects until the worker's own buffer
+            self.func = run_task
+
+    def _start(self) -> _Worker:
+        w = _Worker(self.ctx, self.func, self.timeout, self.max_tasks, self.sink,
+                    self.new_seq() if self.sink is not None else 0)
+        self._pool.append(w)
+        return w
+
+    def _answer(self, w: _Worker, retry: deque) -> Iterator:
+        """Read one answer of ``w``: its outcome, the batches it wrote, or the news of its end."""
+        try:
+            out, recycle, ordinal, batches, error = w.conn.recv()
+        except (EOFError, OSError):
+            w.proc.join(5)
+            yield from self._retire(w, retry, f"worker died: {_describe_exit(w.proc.exitcode)}")
+            return
+        if error:
+            raise WriteError(error)
+        if out is not None:
+            task = w.done()
+            if out.buffered:
+                w.buffered[ordinal] = (task, out)
+            yield out
+        for b in batches:
+            if not all(k in w.buffered for k in b.docs):
+                # An interruption came between a document's answer and its bookkeeping: a
+                # batch not known in full is not committed (its hidden files are removed by
+                # the next run, which processes its documents again).
+                continue
+            b.docs = [w.buffered.pop(k)[1] for k in b.docs]
+            yield b
+        if recycle:  # it ended by itself, having written everything
+            yield from self._retire(w, retry)
+
+    def _retire(self, w: _Worker, retry: deque, died: str | None = None, kill: bool = False) -> Iterator:
+        """Remove ``w`` from the pool: the task it was running fails with ``died``, those it had
+        not started and those it processed but had not written go back to the queue."""
+        running = w.tasks.popleft() if died and w.tasks else None
+        since = w.since
+        self._pool.remove(w)
+        retry.extendleft(reversed(w.stop(kill)))
+        lost = w.lost(f"{died or 'worker ended'} before writing them")
+        if lost is not None:
+            retracted, tasks = lost
+            retry.extendleft(reversed(tasks))
+            yield retracted
+        if running is not None:
+            yield failed_outcome(running, died, time.monotonic() - since)
+
+    def run(self, tasks: Iterable[Task]) -> Iterator:
         """Outcomes of ``tasks`` in completion order; pulls tasks only as workers free up.
 
         Each worker holds up to ``1 + prefetch`` tasks, so it starts its next document while
         this process is busy writing a batch.
         """
-        pool: list[_Worker] = []
+        pool = self._pool
         it = iter(tasks)
-        retry: deque[Task] = deque()  # sent to a worker that ended before starting them
+        retry: deque[Task] = deque()  # to hand to a worker again (their worker ended or died)
         exhausted = False
         hard = self.timeout + self.grace if self.timeout else None
         depth = 1 + self.prefetch
@@ -176,15 +309,12 @@ class LocalEngine:
             exhausted = task is None
             return task
 
-        def retire(w: _Worker, kill: bool = False) -> None:
-            pool.remove(w)
-            retry.extendleft(reversed(w.stop(kill)))
-
         try:
             while True:
                 while True:  # an idle worker first, a new one next, then a queue slot
-                    w = min(pool, key=lambda w: len(w.tasks), default=None)
-                    if len(pool) < self.workers and (w is None or w.tasks):
+                    active = [w for w in pool if not w.closing]
+                    w = min(active, key=lambda w: len(w.tasks), default=None)
+                    if len(active) < self.workers and (w is None or w.tasks):
                         w = None
                     elif w is None or len(w.tasks) >= depth:
                         break
@@ -192,10 +322,13 @@ class LocalEngine:
                     if task is None:
                         break
                     if w is None:
-                        w = _Worker(self.ctx, self.func, self.timeout, self.max_tasks)
-                        pool.append(w)
+                        w = self._start()
                     w.send(task)
-                busy = [w for w in pool if w.tasks]
+                if self.sink is not None and exhausted and not retry:
+                    for w in pool:  # no document left for it: it writes what it holds (while others finish)
+                        if not w.tasks and not w.closing:
+                            w.close()
+                busy = [w for w in pool if w.tasks or w.closing]
                 if not busy:
                     if exhausted and not retry:
                         return
@@ -206,21 +339,54 @@ class LocalEngine:
                 ready = multiprocessing.connection.wait([w.conn for w in busy], timeout=wait)
                 for w in busy:
                     if w.conn in ready:
-                        try:
-                            out, recycle = w.conn.recv()
-                            w.done()
-                        except (EOFError, OSError):
-                            w.proc.join(5)
-                            task = w.tasks.popleft()
-                            out, recycle = failed_outcome(task, f"worker died: {_describe_exit(w.proc.exitcode)}",
-                                                          time.monotonic() - w.since), True
-                        if recycle:
-                            retire(w)
-                        yield out
+                        yield from self._answer(w, retry)
                     elif hard and time.monotonic() - w.since >= hard:
-                        task, since = w.tasks.popleft(), w.since
-                        retire(w, kill=True)
-                        yield failed_outcome(task, timeout_error(self.timeout, killed=True), time.monotonic() - since)
-        finally:
+                        if w.tasks:
+                            yield from self._retire(w, retry, timeout_error(self.timeout, killed=True), kill=True)
+                        else:  # stuck writing its batches
+                            yield from self._retire(w, retry, kill=True)
+        except BaseException as e:
+            if self.sink is not None and not isinstance(e, (WriteError, GeneratorExit)):
+                # Interrupted (Ctrl-C): the workers hold processed documents; the caller may
+                # still ``drain()`` them, which then stops the pool.
+                raise
+            self.close()
+            raise
+        self.close()
+
+    def close(self) -> None:
+        """Stop every worker left (killing those holding unwritten rows: nothing to wait for)."""
+        for w in list(self._pool):
+            w.stop(kill=self.sink is not None)
+        self._pool.clear()
+
+    def drain(self, timeout: float | None = None) -> Iterator:
+        """After an interruption: let the workers write what they hold, and yield it.
+
+        Each worker finishes the tasks it has, writes its batches and stops; one that has
+        not within ``timeout`` seconds (default: the grace period) is killed, and what it
+        held is lost (a ``Retracted``; the next run processes those documents).
+        """
+        pool = self._pool
+        if self.sink is None or not pool:
+            self.close()
+            return
+        deadline = time.monotonic() + (self.grace if timeout is None else timeout)
+        retry: deque[Task] = deque()  # not handed to anyone again: the run is stopping
+        try:
             for w in pool:
-                w.stop()
+                if not w.closing:
+                    w.close()
+            while pool:
+                left = deadline - time.monotonic()
+                ready = multiprocessing.connection.wait([w.conn for w in pool], timeout=max(0.0, left))
+                if not ready:
+                    for w in list(pool):
+                        w.tasks.clear()
+                        yield from self._retire(w, retry, kill=True)
+                    return
+                for w in list(pool):
+                    if w.conn in ready:
+                        yield from self._answer(w, retry)
+        finally:
+            self.close()

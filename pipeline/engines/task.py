@@ -14,7 +14,7 @@ import signal
 import threading
 import time
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import InitVar, dataclass, field, replace
 from typing import Iterator
 
 from ..document import doc_id_for
@@ -88,6 +88,18 @@ def encode_rows(table: str, rows: list[dict]):
     >>> pa.ipc.read_record_batch(buf, TABLES["texts"]).to_pylist()
     [{'doc_id': 'd1', 'text': 'Kế hoạch', 'body_end': 8}]
     """
+    return rows_to_batch(table, rows).serialize()
+
+
+def rows_to_batch(table: str, rows: list[dict]):
+    """A table's rows as one ``pyarrow.RecordBatch`` in its schema, converted in one C++ pass.
+
+    Keys outside the schema are left out, missing ones are null. pandas must not be
+    importable for speed (``pipeline.nopandas``): pyarrow imports it to look for its nulls.
+
+    >>> rows_to_batch("texts", [{"doc_id": "d1", "text": "x", "body_end": 1, "other": 0}]).num_rows
+    1
+    """
     import pyarrow as pa
 
     struct = _STRUCTS.get(table)
@@ -95,7 +107,7 @@ def encode_rows(table: str, rows: list[dict]):
         from ..schema import TABLES
 
         struct = _STRUCTS[table] = pa.struct(list(TABLES[table]))
-    return pa.RecordBatch.from_struct_array(pa.array(rows, type=struct)).serialize()
+    return pa.RecordBatch.from_struct_array(pa.array(rows, type=struct))
 
 
 def encode_tables(tables: dict[str, list[dict]], keep_as_columns: tuple[str, ...] = ("documents",)) -> dict:
@@ -135,14 +147,66 @@ class Outcome:
     input_sha: str | None = None
     key: str | None = None
 
-    def __post_init__(self) -> None:
+    buffered: bool = False  # the rows are in a worker's buffer (``WorkerSink``), not in ``tables``
+    raw: InitVar[bool] = False  # keep row lists as they are (a worker buffering its own rows)
+
+    def __post_init__(self, raw: bool) -> None:
+        if not raw:
+            self.encode()
+
+    def encode(self) -> "Outcome":
+        """Encode the tables given as row lists (for sending to another process); returns self."""
         if any(isinstance(t, list) for t in self.tables.values()):
             self.tables = encode_tables({k: v for k, v in self.tables.items() if isinstance(v, list)}) | \
                 {k: v for k, v in self.tables.items() if not isinstance(v, list)}
+        return self
+
+    def light(self) -> "Outcome":
+        """This outcome without its rows, which a worker has buffered for writing."""
+        return replace(self, tables={}, buffered=True)
 
     @property
     def documents_row(self) -> dict:
-        return {k: v[0] for k, v in self.tables["documents"].items()}
+        rows = self.tables["documents"]
+        return rows[0] if isinstance(rows, list) else {k: v[0] for k, v in rows.items()}
+
+
+@dataclass(frozen=True)
+class SinkConfig:
+    """How local-engine workers write their own batches (``pipeline.write.WorkerSink``)."""
+
+    out: str
+    partition_by: tuple[str, ...]
+    batch_docs: int
+    max_buffer_bytes: int  # per worker
+    pipeline_version: str
+
+
+@dataclass
+class WrittenBatch:
+    """A batch a worker wrote, its files still under hidden names, for the main process to commit.
+
+    ``docs`` are the worker's ordinals of its documents until the engine replaces them with
+    their (row-less) outcomes.
+    """
+
+    batch_id: str
+    part: str
+    files: list[str]
+    docs: list
+    tables: list[str]
+    unknown_tables: list[str] = field(default_factory=list)
+
+
+@dataclass
+class Retracted:
+    """Documents a worker had processed but not written when it died: they are processed again.
+
+    The engine has put their tasks back in its queue; the caller forgets their outcomes.
+    """
+
+    outcomes: list[Outcome]
+    reason: str
 
 
 READ_SHARE = 0.8  # of a document's time limit, for ingest (OCR) before normalize and extract
@@ -231,13 +295,24 @@ def failed_outcome(task: Task, error: str, seconds: float = 0.0) -> Outcome:
 
 
 def process_task(task: Task, timeout: float | None = None) -> Outcome:
-    """Run the per-document pipeline on one task, within ``timeout`` seconds.
+    """Run the per-document pipeline on one task, within ``timeout`` seconds; the rows
+    are encoded for sending to another process (``encode_tables``).
 
     >>> o = process_task(Task("plan.txt", data="KẾ HOẠCH\\nNăm 2026\\n".encode()))
     >>> o.status, o.documents_row["source_path"], len(o.doc_id)
     ('ok', 'plan.txt', 16)
     >>> process_task(Task("x.zip!/../a.txt", error="unsafe archive member (zip-slip): ...")).status
     'failed'
+    """
+    return run_task(task, timeout).encode()
+
+
+def run_task(task: Task, timeout: float | None = None) -> Outcome:
+    """``process_task`` with the rows left as lists of dicts: for a worker that writes them itself.
+
+    >>> o = run_task(Task("plan.txt", data="KẾ HOẠCH\\nNăm 2026\\n".encode()))
+    >>> type(o.tables["sections"]).__name__
+    'list'
     """
     from ..runner import process_bytes, process_file
 
@@ -266,4 +341,5 @@ def process_task(task: Task, timeout: float | None = None) -> Outcome:
         # ingest failed before hashing: key the failure by the content the planner hashed
         return failed_outcome(task, res.error or "failed", seconds)
     return Outcome(task.path, res.doc_id, res.status, res.error, res.tables,
-                   doc_row.get("n_pages") or 0, task.size or len(task.data or b""), seconds, task.input_sha, task.key)
+                   doc_row.get("n_pages") or 0, task.size or len(task.data or b""), seconds, task.input_sha, task.key,
+                   raw=True)
