@@ -18,8 +18,17 @@ from contextlib import contextmanager
 PRELOAD = ["pipeline.engines.warm"]  # the pipeline, imported and warmed up once
 
 
+PARENT_ENV = "VNPLAN_FORK_SERVER_PARENT"  # tells the preloaded modules they run in our fork server
+
+
+def in_fork_server() -> bool:
+    """Whether this process is the fork server of a process that called ``context()``."""
+    return os.environ.get(PARENT_ENV) == str(os.getppid())
+
+
 def context():
     """The multiprocessing context of the workers (fork server, with the pipeline preloaded)."""
+    os.environ[PARENT_ENV] = str(os.getpid())  # inherited by the fork server when it starts
     ctx = multiprocessing.get_context("forkserver")
     ctx.set_forkserver_preload(PRELOAD)
     return ctx

@@ -8,6 +8,7 @@ here pays that once, instead of once per worker (and again after each worker rec
 
 from __future__ import annotations
 
+import gc
 import os
 
 # Before pyarrow is imported here: workers hold their rows as Arrow data until they write
@@ -17,6 +18,7 @@ import os
 os.environ.setdefault("ARROW_DEFAULT_MEMORY_POOL", "system")
 
 from .. import write  # noqa: E402,F401  (workers write their own batches: pyarrow.parquet, imported once here)
+from .server import in_fork_server  # noqa: E402
 from .task import process_task  # noqa: E402,F401  (the function workers run)
 
 _SAMPLE = """ỦY BAN NHÂN DÂN
@@ -54,3 +56,9 @@ try:
     warm_up()
 except Exception:  # a warm-up must never keep workers from starting; they warm up lazily then
     pass
+
+if in_fork_server():
+    # What the server has built lives as long as the workers forked from it: keep the workers'
+    # garbage collector off it, so that their collections neither walk it nor write to its
+    # pages (copying them out of the memory they share with the server).
+    gc.freeze()
