@@ -15,9 +15,11 @@ The stages, each in its own module:
   pipeline version, and repeats of a content already seen in this run;
 * an engine (``pipeline.engines``: local process pool, or Dask) runs
   ``process_task`` on the rest, a bounded number at a time;
-* ``pipeline.write.BatchWriter`` buffers the rows per partition and commits batches
-  through ``pipeline.manifest.RunState``, which is what makes a run resumable after
-  ``kill -9`` and keeps a ``--force`` re-run free of duplicates;
+* the rows are buffered per partition and written as batches: by the local engine's
+  workers themselves (``pipeline.write.WorkerSink``), or here for the other engines
+  (``pipeline.write.BatchWriter``); ``Output`` commits every batch in order through
+  ``pipeline.commit`` and ``pipeline.manifest.RunState``, which is what makes a run
+  resumable after ``kill -9`` and keeps a ``--force`` re-run free of duplicates;
 * ``pipeline.finalize.finalize(out)`` rebuilds the corpus-level tables, once, at the end.
 """
 
@@ -45,8 +47,8 @@ from .layout import MiB, parse_partition_by
 
 DEFAULT_TIMEOUT = 600.0  # seconds per document; OCR of a long scan fits, a hang does not
 DEFAULT_BATCH_DOCS = 1000
-DEFAULT_BUFFER_MB = 32  # rows held before the largest partition is written (Python memory, estimated);
-# as much again may be in batches being written in the background
+DEFAULT_BUFFER_MB = 32  # Arrow bytes of rows held before the largest partition is written, divided among
+# the local engine's workers (with the other engines, as much again may be in batches being written)
 
 # Reasons whose detail names a kind of failure rather than one input.
 _DETAILED_REASONS = ("internal error", "ingest error", "worker died")
@@ -335,7 +337,8 @@ def run(inputs: Iterable[str], out: str | os.PathLike, progress: bool | None = F
     ``force`` redoes documents already in OUT; ``retry_failed`` redoes failed ones.
     ``timeout``: seconds per document (0/None: no limit). ``batch_size``: documents per
     committed batch (and Parquet file) per partition; ``max_buffer_mb``: rows held in
-    memory before the largest partition is written anyway.
+    memory before the largest partition is written anyway (all workers together: with the
+    local engine each worker writes its own batches within its share).
     """
     t0, cpu0 = time.perf_counter(), time.process_time()
     out = Path(out)

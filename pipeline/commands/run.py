@@ -55,7 +55,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--batch-size", type=int, default=DEFAULT_BATCH_DOCS, metavar="N",
                    help=f"documents per committed batch and Parquet file (default: {DEFAULT_BATCH_DOCS})")
     p.add_argument("--max-buffer-mb", type=float, default=DEFAULT_BUFFER_MB, metavar="MB",
-                   help=f"rows held in memory before a batch is written, as many again being written "
+                   help=f"rows held in memory before a batch is written, all workers together "
                         f"(default: {DEFAULT_BUFFER_MB})")
     p.add_argument("--partition-by", choices=PARTITION_CHOICES, default="province", metavar="KEYS",
                    help=f"hive partitions of the per-document tables: {', '.join(PARTITION_CHOICES)} "

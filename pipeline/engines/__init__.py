@@ -2,8 +2,10 @@
 
 An engine is any object with ``run(tasks: Iterable[Task]) -> Iterator[Outcome]`` (outcomes
 in completion order, tasks pulled lazily so memory stays bounded) and ``describe()``.
-Engines only compute: planning (what to skip) and writing stay in ``pipeline.batch`` /
-``pipeline.write``, in the calling process, so every engine writes the same tables.
+Planning (what to skip) and committing stay in ``pipeline.batch``, in the calling process.
+Engines compute; the rows are written through ``pipeline.write`` — in the calling process,
+or, for an engine that offers ``write_in_workers`` (the local one), by its workers into
+hidden files the calling process commits — so every engine writes the same tables.
 
 * ``local`` (default): a process pool on this machine with a per-document watchdog;
 * ``dask``: a Dask cluster (``scheduler`` address) or a LocalCluster;
