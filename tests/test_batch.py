@@ -400,6 +400,15 @@ def test_cli_run_with_path_list_json_log_and_exit_codes(tmp_path, capsys):
     assert "1 x file not found" in capsys.readouterr().err
 
 
+def test_cli_run_stops_with_a_clear_error_when_a_worker_cannot_write(tmp_path, capsys):
+    out = tmp_path / "out"
+    out.mkdir()
+    (out / "texts").write_text("a file where the texts table should be")
+    rc = cli_main(["run", str(SAMPLES[0]), "--out", str(out), "--workers", "1", "--no-progress"])
+    err = capsys.readouterr().err
+    assert rc == 2 and "vnplan run: a worker could not write its batch: " in err and "Traceback" not in err
+
+
 def test_content_moved_to_a_new_path_survives_a_new_file_at_its_old_path(tmp_path):
     src = tmp_path / "in"
     src.mkdir()

@@ -75,6 +75,7 @@ def register(sub: argparse._SubParsersAction) -> None:
 def main(args: argparse.Namespace) -> int:
     from ..batch import run
     from ..engines import EngineError
+    from ..engines.local import WriteError
     from ..inputs import ArchiveLimits
     from ..manifest import StateError
     from ..nopandas import pandas_refused
@@ -98,7 +99,7 @@ def main(args: argparse.Namespace) -> int:
                           timeout=args.timeout, batch_size=args.batch_size, partition_by=args.partition_by,
                           from_file=args.from_file, verbose=args.verbose, log_json=args.log_json, limits=limits,
                           max_buffer_mb=args.max_buffer_mb)
-    except (StateError, EngineError) as e:
+    except (StateError, EngineError, WriteError) as e:
         print(f"vnplan run: {e}", file=sys.stderr)
         return 2
     if args.log_json != "-":
