@@ -17,8 +17,6 @@ document has none. Each file's metadata carries ``vnplan.schema_version``,
 from __future__ import annotations
 
 import os
-import re
-import unicodedata
 import uuid
 from functools import partial
 from dataclasses import dataclass, field
@@ -31,10 +29,10 @@ import pyarrow.parquet as pq
 
 from .layout import (MiB, PARTITION_CHOICES, PARTITION_COLUMNS, parse_partition_by,  # noqa: F401 (re-exports)
                      partition_of, slugify, table_files)
-from .commit import Committer, tmp_name
+from .commit import Committer, land_files, tmp_name
 from .engines.task import encode_rows, n_rows
 from .nopandas import pandas_refused
-from .schema import SCHEMA_VERSION, TABLES, schema_for
+from .schema import SCHEMA_VERSION, TABLES, schema_for  # noqa: F401 (SCHEMA_VERSION: re-export)
 
 COMPRESSION = "zstd"
 SMALL_COMPRESSION = "lz4"  # for tables under SMALL_BYTES: zstd's setup per column costs more than it saves
@@ -77,15 +75,8 @@ def rows_to_table(table: str, rows: list[dict]) -> pa.Table:
 def write_parquet_atomic(path: Path, table: pa.Table, fsync: bool = True) -> Path:
     """Write ``table`` to ``path`` via a hidden temporary file and an atomic rename."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".tmp-{path.name}")
-    pq.write_table(table, tmp, compression=compression_for(table), row_group_size=ROW_GROUP_ROWS)
-    if fsync:  # the completion marker must never point at data still in the page cache only
-        fd = os.open(tmp, os.O_RDONLY)
-        try:
-            os.fsync(fd)
-        finally:
-            os.close(fd)
-    os.replace(tmp, path)
+    pq.write_table(table, tmp_name(path), compression=compression_for(table), row_group_size=ROW_GROUP_ROWS)
+    land_files(path.parent, [path.name], fsync=fsync)
     return path
 
 

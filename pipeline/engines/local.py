@@ -22,10 +22,8 @@ import multiprocessing
 import multiprocessing.connection
 import os
 import signal
-import sys
 import time
 from collections import deque
-from contextlib import contextmanager
 from typing import Callable, Iterable, Iterator
 
 from .server import context, main_module_hidden
