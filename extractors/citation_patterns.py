@@ -41,7 +41,7 @@ SYMBOL_TOKEN_RE = regex.compile(rf"(?P<sep>{TOKEN_SEP})?(?P<tok>{TOKEN})")
 
 
 def _words_alt(words, case_insensitive: bool) -> str:
-    pats = sorted({" ".join(w.split()) for w in words}, key=len, reverse=True)
+    pats = sorted({" ".join(w.split()) for w in words}, key=lambda s: (-len(s), s))
     alt = "|".join(regex.escape(w).replace(r"\ ", r"\s+") for w in pats)
     return f"(?i:{alt})" if case_insensitive else f"(?:{alt})"
 

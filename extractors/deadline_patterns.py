@@ -77,7 +77,7 @@ def _ws(pattern: str) -> str:
 
 
 def _alt(phrases) -> str:
-    items = sorted(set(phrases), key=len, reverse=True)
+    items = sorted(set(phrases), key=lambda s: (-len(s), s))
     return "(?:" + "|".join(regex.escape(p).replace(r"\ ", r"\s+").replace(r"\,", ",") for p in items) + ")"
 
 
@@ -162,7 +162,7 @@ def _patterns() -> _Patterns:
         for w in u["words"]:
             freq_words[w] = u["value"]
     unit_alts = []
-    for w in sorted(freq_words, key=len, reverse=True):
+    for w in sorted(freq_words, key=lambda s: (-len(s), s)):
         pat = regex.escape(w).replace(r"\ ", r"\s+")
         if w in ("tháng", "năm", "ngày"):
             pat += r"(?!\s*\d)"
@@ -281,7 +281,7 @@ def _prefix_starts(prefix: regex.Pattern) -> re.Pattern | None:
     lits = _prefix_literals(prefix)
     if not lits or not _DIGIT_TOKENS.isdisjoint(lits):
         return None
-    return re.compile("(?=" + "|".join(re.escape(lit) for lit in sorted(lits, key=len, reverse=True)) + ")")
+    return re.compile("(?=" + "|".join(re.escape(lit) for lit in sorted(lits, key=lambda s: (-len(s), s))) + ")")
 
 
 def _cue_of(m) -> str | None:

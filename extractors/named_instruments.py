@@ -88,7 +88,7 @@ def _known_law_names() -> list[str]:
     for e in load("known_laws")["laws"]:
         names.add(e["name"])
         names.update(e.get("aliases", []))
-    return sorted(names, key=len, reverse=True)
+    return sorted(names, key=lambda s: (-len(s), s))
 
 
 @lru_cache(maxsize=1)

@@ -41,7 +41,7 @@ def _province_index():
             alias_to_prov.setdefault(o.lower(), (p["name"], True))
         for a in p["aliases"]:
             alias_to_prov.setdefault(a.lower(), (p["name"], a in p["old_names"]))
-    names = sorted(alias_to_prov, key=len, reverse=True)
+    names = sorted(alias_to_prov, key=lambda s: (-len(s), s))
     alt = "|".join(regex.escape(n).replace(r"\ ", r"\s+") for n in names)
     # Bare aliases that already say "city" (TP.HCM) need no prefix.
     prefixed = regex.compile(

@@ -79,7 +79,7 @@ def _data() -> dict:
 
 def _alt(words, flags="") -> str:
     """Regex alternation of literal phrases, longest first, a space matching any whitespace."""
-    parts = sorted({w for w in words}, key=len, reverse=True)
+    parts = sorted({w for w in words}, key=lambda s: (-len(s), s))
     return "(?:" + "|".join(regex.escape(p).replace(r"\ ", r"\s+") for p in parts) + ")"
 
 
@@ -87,7 +87,7 @@ def _alt(words, flags="") -> str:
 def _alias_re() -> tuple[regex.Pattern, dict[str, str]]:
     aliases = {government_tones(a["alias"]).casefold(): government_tones(a["expansion"]).casefold()
                for a in _data()["aliases"]}
-    pat = regex.compile(r"(?<![\w&])(" + "|".join(regex.escape(a) for a in sorted(aliases, key=len, reverse=True))
+    pat = regex.compile(r"(?<![\w&])(" + "|".join(regex.escape(a) for a in sorted(aliases, key=lambda s: (-len(s), s)))
                         + r")(?![\w&])")
     return pat, aliases
 
@@ -536,7 +536,7 @@ def _case_fixes() -> regex.Pattern:
         for v in h["variants"]:
             if not v.isupper():
                 canon.setdefault(v.casefold(), v)
-    return regex.compile(r"^(?:" + "|".join(regex.escape(v) for v in sorted(canon, key=len, reverse=True))
+    return regex.compile(r"^(?:" + "|".join(regex.escape(v) for v in sorted(canon, key=lambda s: (-len(s), s)))
                          + r")(?!\w)", regex.IGNORECASE), canon
 
 

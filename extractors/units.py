@@ -88,7 +88,7 @@ class Assignment:
 
 def _alt(words) -> str:
     return "(?:" + "|".join(regex.escape(w).replace(r"\ ", r"\s+").replace(r"\,", ",")
-                            for w in sorted(set(words), key=len, reverse=True)) + ")"
+                            for w in sorted(set(words), key=lambda s: (-len(s), s))) + ")"
 
 
 @dataclass(frozen=True)

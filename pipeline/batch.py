@@ -418,7 +418,7 @@ def run(inputs: Iterable[str], out: str | os.PathLike, progress: bool | None = F
                     server.stop()
             log.emit("finalize")
             t_fin = time.perf_counter()
-            finalize(out)
+            finalize(out, changed=bool(summary.batches or summary.rewritten))
             summary.finalize_seconds = time.perf_counter() - t_fin
         summary.seconds = time.perf_counter() - t0
         summary.main_cpu_seconds = round(time.process_time() - cpu0, 3)

@@ -9,7 +9,7 @@ import importlib
 import pkgutil
 import sys
 
-from . import __version__, commands
+from . import __version__, commands, regex_cache
 
 DESCRIPTION = """\
 vnplan reads Vietnamese official plans (Kế hoạch of provinces, communes, departments),
@@ -45,15 +45,21 @@ def _runs_local_pool(argv: list[str]) -> bool:
 
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else list(argv)
-    if _runs_local_pool(argv):
-        from .engines import server
+    # The extractors' patterns come from the cache in this process too (extract, evaluate, a
+    # run's finalize); the fork server installs it for itself.
+    regex_cache.install()
+    try:
+        if _runs_local_pool(argv):
+            from .engines import server
 
-        server.prestart()  # the workers' fork server imports the pipeline while this process does
-        try:
-            return _main(argv)
-        finally:
-            server.stop()
-    return _main(argv)
+            server.prestart()  # the workers' fork server imports the pipeline while this process does
+            try:
+                return _main(argv)
+            finally:
+                server.stop()
+        return _main(argv)
+    finally:
+        regex_cache.save()
 
 
 def _main(argv: list[str]) -> int:

@@ -63,7 +63,7 @@ UNIT_ABBREVIATIONS: dict[str, str] = {
     "kcn": "khu công nghiệp",
     "tp": "thành phố",
 }
-_ABBREV = regex.compile(r"\b(" + "|".join(sorted(UNIT_ABBREVIATIONS, key=len, reverse=True)) + r")\b\.?\s*")
+_ABBREV = regex.compile(r"\b(" + "|".join(sorted(UNIT_ABBREVIATIONS, key=lambda s: (-len(s), s))) + r")\b\.?\s*")
 _MTTQ_VN = regex.compile(r"\bmặt trận tổ quốc (?:việt nam|vn)\b")
 _LEADING_CAC = regex.compile(r"^các\s+")
 _TOKEN = regex.compile(r"\w+")

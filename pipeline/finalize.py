@@ -30,9 +30,11 @@ def fingerprint(out_dir) -> str:
     of names and sizes changes whenever a run commits or removes anything.
     """
     h = hashlib.sha256(f"{__version__}|{PIPELINE_VERSION}|{SCHEMA_VERSION}".encode())
+    root = len(os.path.join(str(out_dir), ""))
     for table in PER_DOCUMENT_TABLES:
         for f in table_files(out_dir, table):
-            h.update(f"{f.relative_to(out_dir)}:{f.stat().st_size}\n".encode())
+            name = str(f)
+            h.update(f"{name[root:]}:{os.stat(name).st_size}\n".encode())
     return h.hexdigest()
 
 
@@ -53,12 +55,16 @@ def preload() -> None:
     threading.Thread(target=load, name="vnplan-preload", daemon=True).start()
 
 
-def finalize(out_dir, force: bool = False) -> bool:
-    """Rebuild the corpus-level tables unless nothing changed; returns whether it rebuilt."""
+def finalize(out_dir, force: bool = False, changed: bool = False) -> bool:
+    """Rebuild the corpus-level tables unless nothing changed; returns whether it rebuilt.
+
+    ``changed``: the caller committed or removed files, so the tables are rebuilt without
+    looking at the fingerprint first.
+    """
     out_dir = Path(out_dir)
     state = out_dir / STATE_FILE
-    fp = fingerprint(out_dir)
-    if not force and state.exists() and (out_dir / "instruments").is_dir():
+    if not (force or changed) and state.exists() and (out_dir / "instruments").is_dir():
+        fp = fingerprint(out_dir)
         try:
             if json.loads(state.read_text(encoding="utf-8")).get("fingerprint") == fp:
                 return False

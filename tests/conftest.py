@@ -6,12 +6,26 @@ per test session; tests read the Parquet tables under it and must not write ther
 
 from __future__ import annotations
 
+import os
+import shutil
+import tempfile
 from pathlib import Path
 
 import pytest
 
 REPO = Path(__file__).resolve().parent.parent
 SAMPLES = REPO / "data" / "samples"
+
+# The processes tests start (vnplan, fork servers) keep their compiled patterns in a cache of
+# this session (pipeline.regex_cache), never in the user's ~/.cache.
+_CACHE = None
+if "VNPLAN_CACHE_DIR" not in os.environ:
+    _CACHE = os.environ["VNPLAN_CACHE_DIR"] = tempfile.mkdtemp(prefix="vnplan-test-cache-")
+
+
+def pytest_unconfigure(config):
+    if _CACHE:
+        shutil.rmtree(_CACHE, ignore_errors=True)
 
 
 @pytest.fixture(scope="session")

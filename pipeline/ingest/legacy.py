@@ -80,7 +80,7 @@ def _vni_pattern() -> tuple[regex.Pattern, dict[str, str]]:
     for k, v in list(seqs.items()):
         if len(k) == 2 and k[0].isupper():
             seqs.setdefault(k[0] + k[1].lower(), v)
-    keys = sorted(seqs, key=len, reverse=True)
+    keys = sorted(seqs, key=lambda s: (-len(s), s))
     return regex.compile("|".join(regex.escape(k) for k in keys)), seqs
 
 
