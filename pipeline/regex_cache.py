@@ -43,12 +43,8 @@ _state: dict | None = None  # set by install(): path, entries, compiled, new, or
 
 
 def cache_dir() -> Path:
-    """Where vnplan keeps its caches.
-
-    >>> import os; os.environ["VNPLAN_CACHE_DIR"] = "/tmp/x"; str(cache_dir())
-    '/tmp/x'
-    >>> del os.environ["VNPLAN_CACHE_DIR"]
-    """
+    """Where vnplan keeps its caches: ``$VNPLAN_CACHE_DIR``, else ``$XDG_CACHE_HOME/vnplan``,
+    else ``~/.cache/vnplan``."""
     if os.environ.get(ENV_DIR):
         return Path(os.environ[ENV_DIR])
     base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
@@ -56,7 +52,11 @@ def cache_dir() -> Path:
 
 
 def cache_path() -> Path:
-    """The cache file of this ``regex`` and Python version."""
+    """The cache file of this ``regex`` and Python version.
+
+    >>> cache_path().name.startswith("regex-")
+    True
+    """
     import regex
 
     return cache_dir() / f"regex-{regex.__version__}-py{sys.version_info[0]}{sys.version_info[1]}.json"
