@@ -491,6 +491,9 @@ class BatchWriter:
             self.committer.close()
 
 
+FLUSH_THREADS = min(2, len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1))
+
+
 class WorkerSink:
     """A local-engine worker's own batches: its documents' rows, buffered and written by it.
 
@@ -535,12 +538,26 @@ class WorkerSink:
         """Write every partition still buffered; returns the batches written."""
         return list(self.close_each())
 
-    def close_each(self):
+    def close_each(self, threads: int | None = None):
         """Write every partition still buffered, yielding each batch as soon as it is written
-        (so that the main process lands it while the next one is written)."""
-        for batch in self.parts.flush_all():
-            with pandas_refused():
-                yield from self._write([batch])
+        (so that the main process lands it while the next one is written).
+
+        ``threads`` (default ``FLUSH_THREADS``) write them side by side: the end of a run is
+        one small file per table and partition, mostly Arrow and file-system work that runs
+        outside the GIL, and at that moment the other cores have little else to do.
+        """
+        batches = self.parts.flush_all()
+        threads = FLUSH_THREADS if threads is None else threads
+        if threads <= 1 or len(batches) < 2:
+            for batch in batches:
+                with pandas_refused():
+                    yield from self._write([batch])
+            return
+        from concurrent.futures import ThreadPoolExecutor
+
+        with pandas_refused(), ThreadPoolExecutor(threads, thread_name_prefix="vnplan-flush") as pool:
+            for future in [pool.submit(self._write, [b]) for b in batches]:
+                yield from future.result()
 
 
 def rewrite_batch(out: str | os.PathLike, marker: dict, keep: set[str], new_batch_id: str) -> list[str]:

@@ -523,6 +523,29 @@ def test_background_writer_commits_every_batch_in_flush_order(tmp_path):
     assert read_table(tmp_path, "sections").num_rows == 500
 
 
+@pytest.mark.parametrize("threads", [1, 2, 4])
+def test_a_worker_writes_its_last_batches_side_by_side_in_order_and_the_same_files(tmp_path, threads):
+    import pyarrow.parquet as pq
+
+    from pipeline.engines.task import SinkConfig
+    from pipeline.write import WorkerSink
+
+    def written(out, threads):
+        sink = WorkerSink(SinkConfig(str(out), ("province",), 1000, 100 << 20, "1"), seq=7)
+        for k, o in enumerate(_outcomes(60)):
+            o.tables["documents"]["province"] = [("Lâm Đồng", "Lai Châu", "Cà Mau")[k % 3]]
+            sink.add(o, k + 1)
+        return list(sink.close_each(threads))
+
+    one, many = written(tmp_path / "a", 1), written(tmp_path / "b", threads)
+    assert [b.batch_id for b in many] == [b.batch_id for b in one] == sorted(b.batch_id for b in one)
+    assert [(b.part, b.files, b.docs) for b in many] == [(b.part, b.files, b.docs) for b in one]
+    assert len(one) == 3  # one batch per province, each written once
+    for rel in (rel for b in one for rel in b.files):
+        hidden = Path(rel).with_name(".tmp-" + Path(rel).name)  # left for the main process to land
+        assert pq.read_table(tmp_path / "b" / hidden).equals(pq.read_table(tmp_path / "a" / hidden))
+
+
 def test_a_failed_background_write_raises_in_the_caller_and_commits_nothing_after_it(tmp_path, monkeypatch):
     import pipeline.write as write
 
