@@ -195,6 +195,22 @@ def plan(sources: Iterable[Source], state: RunState, summary: RunSummary, log: J
     summary.total = n
 
 
+def _on_first(items: Iterable, callback) -> Iterator:
+    """``items``, with ``callback()`` called just before the first one is handed out.
+
+    >>> list(_on_first(iter("ab"), lambda: print("first")))
+    first
+    ['a', 'b']
+    >>> list(_on_first([], lambda: print("first")))
+    []
+    """
+    it = iter(items)
+    for first in it:
+        callback()
+        yield first
+        yield from it
+
+
 def _batch_writer(*args):
     from .write import BatchWriter
 
@@ -385,13 +401,12 @@ def run(inputs: Iterable[str], out: str | os.PathLike, progress: bool | None = F
                                      state.next_seq)
             tasks = plan(iter_sources(inputs, from_file, limits), state, summary, log, force, retry_failed,
                          on_skip=lambda: bar.update(summary))
-            results = eng.run(tasks)
-            preloaded = False
+            # A document to process: the run will rebuild the corpus tables. Their imports are
+            # loaded from now on, while the fork server starts (a core is mostly idle then),
+            # rather than from the first result on, when they would take CPU from the workers.
+            results = eng.run(_on_first(tasks, preload_finalize))
             try:
                 for item in results:
-                    if not preloaded:  # a document came back: the run will rebuild the corpus tables
-                        preloaded = True
-                        preload_finalize()
                     output.handle(item)
                     bar.update(summary)
             except BaseException:
