@@ -42,12 +42,19 @@ def preload() -> None:
     """Import and warm up what ``finalize`` needs (~0.4 s) in a background thread, now.
 
     Called once a run knows it processes documents: the import then overlaps the run
-    instead of adding to its end. Its workers write the rows, so the main process
-    otherwise loads pyarrow only for ``finalize``.
+    instead of adding to its end, at the lowest priority. Its workers write the rows, so
+    the main process otherwise loads pyarrow only for ``finalize``.
     """
     import threading
 
     def load() -> None:
+        # At the lowest priority: it should take the CPU the workers leave (while the fork
+        # server starts, at the end), not theirs. Only this thread is reniced (Linux: a
+        # thread is a task); finalize waits for it on the import lock if it is not done.
+        try:
+            os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), 19)
+        except (AttributeError, OSError):
+            pass
         from .instruments import warm_up
 
         warm_up()
