@@ -47,16 +47,17 @@ def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else list(argv)
     # The extractors' patterns come from the cache in this process too (extract, evaluate, a
     # run's finalize); the fork server installs it for itself.
-    regex_cache.install()
     try:
         if _runs_local_pool(argv):
             from .engines import server
 
             server.prestart()  # the workers' fork server imports the pipeline while this process does
+            regex_cache.install()  # (after: reading the cache would hold the server's start back)
             try:
                 return _main(argv)
             finally:
                 server.stop()
+        regex_cache.install()
         return _main(argv)
     finally:
         regex_cache.save()
