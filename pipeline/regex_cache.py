@@ -35,7 +35,7 @@ from pathlib import Path
 ENV_DIR = "VNPLAN_CACHE_DIR"
 ENV_SWITCH = "VNPLAN_REGEX_CACHE"
 FORMAT = 1
-MAX_ENTRIES = 2000  # patterns this version of vnplan no longer compiles are dropped beyond this
+MAX_ENTRIES = 1000  # patterns this version of vnplan no longer compiles are dropped beyond this
 
 _lock = threading.Lock()
 _local = threading.local()  # the capture of the compilation running in this thread
