@@ -20,6 +20,7 @@ import os
 import platform
 import resource
 import shutil
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -208,7 +209,14 @@ def bench(quick: bool = False, corpus: Path = DEFAULT_CORPUS, archive_docs: int 
 
 
 def _rounds(rounds: list) -> str:
-    return ", ".join(f"{w1:g} / {w2:g} s ({w1 / w2:.2f}x)" for w1, w2 in rounds)
+    """Every round's pair, then the median of their ratios (the host's speed moves between rounds).
+
+    >>> _rounds([(6.0, 3.0), (6.0, 4.0), (7.0, 4.0)])
+    '6 / 3 s (2.00x), 6 / 4 s (1.50x), 7 / 4 s (1.75x); median 1.75x'
+    """
+    ratios = [w1 / w2 for w1, w2 in rounds]
+    return ", ".join(f"{w1:g} / {w2:g} s ({w1 / w2:.2f}x)" for w1, w2 in rounds) \
+        + (f"; median {statistics.median(ratios):.2f}x" if len(ratios) > 1 else "")
 
 
 def markdown(res: dict) -> str:
