@@ -194,14 +194,18 @@ def save() -> bool:
     if state is None or not state["new"]:
         return False
     path = state["path"]
+    # What other processes saved since this one read the file is kept: the fork server and
+    # the main process of a first `vnplan run` both start before either has saved.
+    on_disk = _load(path)
     with _lock:
         entries = state["entries"]
-        # The patterns of this process first, then others (another command's) while there is room.
+        # The patterns of this process first, then the others (another command's) while there is room.
         keep = {k: entries[k] for k in state["compiled"] if k in entries}
-        for k, v in entries.items():
-            if len(keep) >= MAX_ENTRIES:
-                break
-            keep.setdefault(k, v)
+        for source in (on_disk, entries):
+            for k, v in source.items():
+                if len(keep) >= MAX_ENTRIES:
+                    break
+                keep.setdefault(k, v)
         body = json.dumps(keep, ensure_ascii=False, separators=(",", ":"))
         data = {"format": FORMAT, "sha256": hashlib.sha256(body.encode()).hexdigest(), "entries": body}
         state["new"] = 0

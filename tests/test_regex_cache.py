@@ -118,3 +118,22 @@ def test_switched_off_and_unwritable(tmp_path):
     blocker.write_text("x")
     res = json.loads(_python(_WARM, blocker / "sub"))  # the cache directory cannot be made
     assert res["on"] and res["compiled"] > 200 and res["saved"] is False
+
+
+def test_saving_keeps_what_another_process_saved_meanwhile(filled_cache, tmp_path):
+    # A first `vnplan run`: its main process and its fork server both start on an empty cache;
+    # whichever saves last must not drop the other's patterns.
+    (full,) = filled_cache.glob("regex-*.json")
+    n_full = len(json.loads(json.loads(full.read_text(encoding="utf-8"))["entries"]))
+    out = _python(f"""
+        import shutil
+        from pipeline import regex_cache as R
+        R.install()  # an empty cache
+        import regex
+        regex.compile("only in this process: [0-9]+ ngày")
+        R.cache_dir().mkdir(parents=True)
+        shutil.copy({str(full)!r}, R.cache_path())  # the other process saved meanwhile
+        print(R.save(), len(R._load(R.cache_path())))
+    """, tmp_path / "c")
+    saved, n = out.split()
+    assert saved == "True" and int(n) == n_full + 1
