@@ -31,8 +31,10 @@ def _execute(path: Path, out: Path, analyst: bool = False) -> nbformat.NotebookN
     old = os.environ.get("VNPLAN_OUT")
     os.environ["VNPLAN_OUT"] = str(out)  # the kernel inherits our environment
     try:
-        NotebookClient(nb, timeout=120, kernel_name=_ensure_kernelspec(),
-                       resources={"metadata": {"path": str(NOTEBOOKS)}}).execute()
+        # A loaded machine (the rest of the suite runs alongside) can deliver a cell's printed
+        # output after nbclient's default 4 s wait, which then drops it without a word.
+        NotebookClient(nb, timeout=120, iopub_timeout=60, raise_on_iopub_timeout=True,
+                       kernel_name=_ensure_kernelspec(), resources={"metadata": {"path": str(NOTEBOOKS)}}).execute()
     finally:
         if old is None:
             os.environ.pop("VNPLAN_OUT", None)
