@@ -355,7 +355,8 @@ def _file_sources(display: str, real: str, limits: ArchiveLimits, suffixes: froz
 
 
 def _walk(display: str, root_real: str, limits: ArchiveLimits, suffixes: frozenset[str],
-          visited: set[str]) -> Iterator[Source]:
+          visited: set[str], dir_real: str | None = None) -> Iterator[Source]:
+    dir_real = dir_real or os.path.realpath(display)
     try:
         entries = sorted(os.scandir(display), key=lambda e: e.name)
     except OSError as e:
@@ -365,18 +366,23 @@ def _walk(display: str, root_real: str, limits: ArchiveLimits, suffixes: frozens
         if e.name.startswith("."):  # .git, .DS_Store, editors' temp files
             continue
         path = os.path.join(display, e.name)
-        real = os.path.realpath(e.path)
-        is_dir = os.path.isdir(real)
+        link = e.is_symlink()
+        if link:
+            real = os.path.realpath(e.path)
+            is_dir = os.path.isdir(real)
+        else:  # no need to resolve it (a few stat calls per path component, for every file)
+            real = os.path.join(dir_real, e.name)
+            is_dir = e.is_dir(follow_symlinks=False)
         if not is_dir and not (is_archive(e.name) or _suffix(e.name) in suffixes):
             continue
-        if e.is_symlink() and not _within(real, root_real):
+        if link and not _within(real, root_real):
             yield Source(path, error=f"unsafe symlink: {path} leads outside the input root ({real})")
             continue
         if is_dir:
             if real not in visited:  # a symlink loop inside the root
                 visited.add(real)
-                yield from _walk(path, root_real, limits, suffixes, visited)
-        elif os.path.isfile(real):
+                yield from _walk(path, root_real, limits, suffixes, visited, real)
+        elif os.path.isfile(real) if link else e.is_file(follow_symlinks=False):
             yield from _file_sources(path, real, limits, suffixes)
 
 
