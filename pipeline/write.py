@@ -290,6 +290,19 @@ class TableBuffer:
         batches = [b if isinstance(b, pa.RecordBatch) else pa.ipc.read_record_batch(b, schema) for b in self.batches]
         return pa.Table.from_batches(batches, schema=schema).combine_chunks()
 
+    def messages(self) -> list:
+        """Every row as IPC messages, as held (the rows kept as Python lists converted first),
+        for another buffer's ``extend``.
+
+        >>> a = TableBuffer("texts"); a.extend([{"doc_id": "d1", "text": "x", "body_end": 1}])
+        >>> b = TableBuffer("texts"); b.extend([{"doc_id": "d0", "text": "w", "body_end": 1}])
+        >>> for message in a.messages(): b.extend(message)
+        >>> b.to_arrow().column("doc_id").to_pylist()
+        ['d0', 'd1']
+        """
+        self.compact()
+        return [b.serialize() if isinstance(b, pa.RecordBatch) else b for b in self.batches]
+
 
 @dataclass
 class _Buffer:
@@ -344,6 +357,7 @@ class PartitionBuffers:
         self.buffers: dict[str, _Buffer] = {}
         self.nbytes = 0
         self.unknown_tables: set[str] = set()  # rows of tables without a schema: not written
+        self.last_part: str | None = None  # the partition of the document added last
 
     def add(self, outcome, doc) -> list[ReadyBatch]:
         """Buffer one document's rows (an ``engines.Outcome``), recorded as ``doc``."""
@@ -370,6 +384,7 @@ class PartitionBuffers:
         buf.nbytes += size
         buf.py_bytes += py_size
         self.nbytes += size
+        self.last_part = part
         if buf.py_bytes >= COMPACT_BYTES:
             self.nbytes += buf.compact()
         due = []
@@ -386,6 +401,42 @@ class PartitionBuffers:
             return None
         self.nbytes -= buf.nbytes
         return ReadyBatch(self.new_batch_id(), part, buf.docs, buf.tables, buf.nbytes)
+
+    def give(self, parts: Iterable[str]) -> list[tuple[str, list, dict[str, list]]]:
+        """Take these partitions' rows out, for another ``PartitionBuffers`` to ``take``:
+        ``(partition, docs, {table: IPC messages})`` per partition held."""
+        given = []
+        for part in parts:
+            buf = self.buffers.pop(part, None)
+            if buf is None:
+                continue
+            self.nbytes -= buf.nbytes
+            given.append((part, buf.docs, {t: b.messages() for t, b in buf.tables.items() if b.n}))
+        return given
+
+    def take(self, part: str, docs: list, tables: dict[str, list]) -> None:
+        """Add rows another buffer ``give``-s (``docs`` as the caller records them) to ``part``.
+
+        >>> pa_ = PartitionBuffers([], 10, 1 << 20, lambda: "b1"); pb = PartitionBuffers([], 10, 1 << 20, lambda: "b2")
+        >>> from pipeline.engines.task import Outcome
+        >>> def doc(i): return Outcome(f"{i}.txt", f"d{i}", "ok", tables={"documents": [{"doc_id": f"d{i}"}]})
+        >>> _ = pa_.add(doc(1), 1); _ = pb.add(doc(2), 1)
+        >>> for part, docs, tables in pa_.give(list(pa_.buffers)): pb.take(part, [("a", d) for d in docs], tables)
+        >>> [(b.docs, b.tables["documents"].to_arrow().column("doc_id").to_pylist()) for b in pb.flush_all()]
+        [([1, ('a', 1)], ['d2', 'd1'])]
+        """
+        buf = self.buffers.setdefault(part, _Buffer())
+        size = 0
+        for table, messages in tables.items():
+            table_buf = buf.tables.get(table)
+            if table_buf is None:
+                table_buf = buf.tables[table] = TableBuffer(table)
+            for message in messages:
+                table_buf.extend(message)
+                size += message.size
+        buf.docs.extend(docs)
+        buf.nbytes += size
+        self.nbytes += size
 
     def flush_all(self) -> list[ReadyBatch]:
         """Every partition's buffer as a batch, in partition order."""
@@ -533,6 +584,39 @@ class WorkerSink:
         """Buffer a document (``ordinal``: its number in this worker); returns the batches written."""
         with pandas_refused():
             return self._write(self.parts.add(outcome, ordinal))
+
+    def give(self, parts: Iterable[str], path: str | os.PathLike) -> list:
+        """Hand these partitions' rows over, for the worker that writes them at the end of the
+        run: their IPC messages go into the file ``path`` as they are (no decoding, one write
+        each); returns ``(partition, docs, {table: [(offset, size), ...]})`` per partition,
+        where ``take`` finds them."""
+        index, offset = [], 0
+        _mkdir(Path(path).parent)
+        with open(path, "wb") as f:
+            for part, docs, tables in self.parts.give(parts):
+                spans: dict[str, list] = {}
+                for table, messages in tables.items():
+                    spans[table] = []
+                    for m in messages:
+                        f.write(m)
+                        spans[table].append((offset, m.size))
+                        pad = -m.size % 8  # each message where Arrow expects it: 8-byte aligned
+                        f.write(b"\0" * pad)
+                        offset += m.size + pad
+                index.append((part, docs, spans))
+        return index
+
+    def take(self, given: Iterable[tuple[str, str, list, dict[str, list]]]) -> None:
+        """Add partitions' rows other workers gave: ``(file, partition, docs, spans)`` as
+        ``give`` described them (``docs``: the keys the main process chose for them). The files
+        are memory-mapped: the rows are read from the page cache when they are written."""
+        maps: dict[str, pa.Buffer] = {}
+        for path, part, docs, spans in given:
+            m = maps.get(path)
+            if m is None:
+                with pa.memory_map(str(path)) as f:
+                    m = maps[path] = f.read_buffer()  # no copy; the mapping lives as long as the buffer
+            self.parts.take(part, docs, {t: [m.slice(offset, size) for offset, size in s] for t, s in spans.items()})
 
     def close(self) -> list:
         """Write every partition still buffered; returns the batches written."""

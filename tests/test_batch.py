@@ -340,6 +340,56 @@ def test_documents_a_dead_worker_held_unwritten_are_processed_again_and_counted_
     assert snapshot(tmp_path / "out") == snapshot(tmp_path / "clean")
 
 
+def test_two_workers_end_with_one_file_per_table_and_partition_like_one_worker(tmp_path):
+    # Each worker holds rows of nearly every partition at the end; they are gathered in one
+    # worker per partition before being written (``LocalEngine._gather``).
+    corpus = make_corpus(tmp_path / "in", 6)  # 18 documents, 3 provinces: spread over both workers
+    one = run([str(corpus)], tmp_path / "one", workers=1)
+    two = run([str(corpus)], tmp_path / "two", workers=2)
+    assert one.processed == two.processed == 18
+    for out in (tmp_path / "one", tmp_path / "two"):
+        for table in PER_DOCUMENT_TABLES:
+            parts = [f.parent.name for f in table_files(out, table)]
+            assert len(parts) == len(set(parts)) == 3, (out.name, table, parts)
+    assert two.batches == one.batches == 3
+    assert snapshot(tmp_path / "two") == snapshot(tmp_path / "one")
+    assert not [p for p in (tmp_path / "two").rglob("*") if "spill" in p.name]  # hand-over files removed
+
+
+def die_when_giving(task, timeout):
+    """The first worker asked to hand its rows over dies doing it (a marker file remembers)."""
+    from pipeline import write
+    from pipeline.engines.task import run_task
+
+    marker = Path(task.fs_path).parent / ".gave"
+    real = write.WorkerSink.give
+
+    def give(self, parts, path):
+        if not marker.exists():
+            marker.touch()
+            os.kill(os.getpid(), signal.SIGKILL)
+        return real(self, parts, path)
+
+    write.WorkerSink.give = give
+    return run_task(task, timeout)
+
+
+def test_a_worker_dying_while_handing_its_rows_over_costs_nothing(tmp_path):
+    corpus = make_corpus(tmp_path / "in", 6)
+    log = tmp_path / "run.jsonl"
+    s = run([str(corpus)], tmp_path / "out", workers=2, engine_options={"func": die_when_giving},
+            log_json=str(log))
+    assert (tmp_path / "in" / ".gave").exists()  # the hand-over was reached, and one worker died in it
+    assert (s.processed, s.failed) == (18, 0)
+    events = [json.loads(line) for line in log.read_text().splitlines()]
+    assert any(e["event"] == "retracted" for e in events)  # what it held was processed again
+    ids = doc_ids(tmp_path / "out")
+    assert len(ids) == len(set(ids)) == 18
+    run([str(corpus)], tmp_path / "clean", workers=1)
+    assert snapshot(tmp_path / "out") == snapshot(tmp_path / "clean")
+    assert not [p for p in (tmp_path / "out").rglob("*") if "spill" in p.name]
+
+
 def test_an_interrupted_run_commits_what_its_workers_held_and_a_rerun_does_the_rest(tmp_path, monkeypatch):
     corpus = make_corpus(tmp_path / "in", 3)  # 9 documents
     real_plan = batch.plan

@@ -148,6 +148,7 @@ class Outcome:
     key: str | None = None
 
     buffered: bool = False  # the rows are in a worker's buffer (``WorkerSink``), not in ``tables``
+    part: str | None = None  # with ``buffered``: the partition they are buffered in
     raw: InitVar[bool] = False  # keep row lists as they are (a worker buffering its own rows)
 
     def __post_init__(self, raw: bool) -> None:
@@ -161,9 +162,9 @@ class Outcome:
                 {k: v for k, v in self.tables.items() if not isinstance(v, list)}
         return self
 
-    def light(self) -> "Outcome":
-        """This outcome without its rows, which a worker has buffered for writing."""
-        return replace(self, tables={}, buffered=True)
+    def light(self, part: str | None = None) -> "Outcome":
+        """This outcome without its rows, which a worker has buffered for writing (in ``part``)."""
+        return replace(self, tables={}, buffered=True, part=part)
 
     @property
     def documents_row(self) -> dict:
