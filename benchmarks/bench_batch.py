@@ -89,6 +89,18 @@ class TreeSampler(threading.Thread):
             self.stop.wait(self.interval)
 
 
+def steal_seconds() -> float | None:
+    """CPU time the hypervisor has given to other virtual machines since boot, summed over
+    this machine's cores (``/proc/stat``): when it grows during a run, the run was slowed by
+    its neighbours, not by itself."""
+    try:
+        with open("/proc/stat") as f:
+            fields = f.readline().split()
+        return int(fields[8]) / os.sysconf("SC_CLK_TCK")
+    except (OSError, IndexError, ValueError):
+        return None
+
+
 def run_once(inputs: list[str], out: Path, workers: int, extra: list[str] = ()) -> dict:
     """One ``vnplan run``: wall time, the run's own summary (from its JSON log), peak memory."""
     log = out.parent / f"{out.name}.jsonl"
@@ -96,6 +108,7 @@ def run_once(inputs: list[str], out: Path, workers: int, extra: list[str] = ()) 
     cmd = [*VNPLAN, "run", *inputs, "--out", str(out), "--workers", str(workers), "--no-progress",
            "--log-json", str(log), *extra]
     load_before = os.getloadavg()[0]
+    steal_before = steal_seconds()
     cpu_before = resource.getrusage(resource.RUSAGE_CHILDREN)
     t0 = time.perf_counter()
     proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
@@ -103,6 +116,7 @@ def run_once(inputs: list[str], out: Path, workers: int, extra: list[str] = ()) 
     sampler.start()
     _, err = proc.communicate()
     wall = time.perf_counter() - t0
+    steal_after = steal_seconds()
     cpu_after = resource.getrusage(resource.RUSAGE_CHILDREN)  # the run and every process under it
     tree_cpu = (cpu_after.ru_utime - cpu_before.ru_utime) + (cpu_after.ru_stime - cpu_before.ru_stime)
     sampler.stop.set()
@@ -135,6 +149,7 @@ def run_once(inputs: list[str], out: Path, workers: int, extra: list[str] = ()) 
         "cpu_workers_s": round(tree_cpu - summary.get("main_cpu_seconds", 0.0), 1),
         # other processes' load on the machine (a shared machine makes figures noisy)
         "load_before": round(load_before, 1), "load_after": round(os.getloadavg()[0], 1),
+        "steal_s": None if steal_before is None or steal_after is None else round(steal_after - steal_before, 2),
     }
 
 
@@ -159,22 +174,27 @@ def machine() -> dict:
     }
 
 
-def best_of_alternating(repeat: int, inputs: list[str], work: Path, name: str = "bulk") -> tuple[dict, dict, list]:
+def best_of_alternating(repeat: int, inputs: list[str], work: Path, name: str = "bulk",
+                        steals: list | None = None) -> tuple[dict, dict, list]:
     """The fastest of ``repeat`` runs with 1 worker and with 2, taken in turns (1, 2, 1, 2, ...)
     so that a change in the shared host's speed weighs on both alike; also every round's pair
-    of wall times. The last 2-worker OUT is left for the unchanged re-run."""
+    of wall times (and, into ``steals``, of host steal seconds). The last 2-worker OUT is left
+    for the unchanged re-run."""
     best: dict = {1: None, 2: None}
     rounds = []
     for i in range(repeat):
-        walls = []
+        walls, stolen = [], []
         for workers in (1, 2):
             out = work / f"{name}{workers}"
             shutil.rmtree(out, ignore_errors=True)
             r = run_once(inputs, out, workers)
             walls.append(r["wall_s"])
+            stolen.append(r["steal_s"])
             if best[workers] is None or r["wall_s"] < best[workers]["wall_s"]:
                 best[workers] = r
         rounds.append(walls)
+        if steals is not None:
+            steals.append(stolen)
     for r in best.values():
         r["repeats"] = repeat
     return best[1], best[2], rounds
@@ -186,7 +206,8 @@ def bench(quick: bool = False, corpus: Path = DEFAULT_CORPUS, archive_docs: int 
     res: dict = {"machine": machine(), "corpus": str(corpus), "runs": {}}
     try:
         runs = res["runs"]
-        b1, b2, res["bulk_rounds"] = best_of_alternating(repeat, [str(corpus)], work)
+        res["bulk_steal"] = []
+        b1, b2, res["bulk_rounds"] = best_of_alternating(repeat, [str(corpus)], work, steals=res["bulk_steal"])
         runs["bulk, 1 worker"], runs["bulk, 2 workers"] = b1, b2
         runs["bulk, unchanged re-run"] = again = run_once([str(corpus)], work / "bulk2", 2)
         res["speedup_2_vs_1"] = round(b1["wall_s"] / b2["wall_s"], 2)
@@ -245,6 +266,10 @@ def markdown(res: dict) -> str:
               f"- unchanged re-run of the bulk corpus: **{res['rerun_fraction'] * 100:.1f} %** of the first run"]
     if "bulk_rounds" in res:
         lines.append(f"- bulk, each round's 1 worker / 2 workers: {_rounds(res['bulk_rounds'])}")
+    if any(x is not None for pair in res.get("bulk_steal", []) for x in pair):
+        lines.append("- bulk, host steal time in each round (CPU seconds the hypervisor gave other machines "
+                     "during the run), 1 worker / 2 workers: "
+                     + ", ".join(f"{a} / {b}" for a, b in res["bulk_steal"]))
     if "archive_speedup_2_vs_1" in res:
         n = len(res.get("archive_rounds", [None]))
         lines.append(f"- archive, 2 workers vs 1: **{res['archive_speedup_2_vs_1']}x** wall-clock, "
