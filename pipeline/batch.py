@@ -397,8 +397,12 @@ def run(inputs: Iterable[str], out: str | os.PathLike, progress: bool | None = F
                 from .engines.task import SinkConfig
 
                 per_worker = int(max_buffer_mb * MiB / eng.workers)  # the budget is the whole run's
-                eng.write_in_workers(SinkConfig(str(out), tuple(keys), batch_size, per_worker, PIPELINE_VERSION),
-                                     state.next_seq)
+                # the workers' last batches: two writer threads with one worker, one each with two
+                # (two per worker then made the end of a bulk run 0.34 s instead of 0.32, median of 8)
+                cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
+                flush = max(1, min(2, cores) // eng.workers)
+                eng.write_in_workers(SinkConfig(str(out), tuple(keys), batch_size, per_worker, PIPELINE_VERSION,
+                                                flush), state.next_seq)
             tasks = plan(iter_sources(inputs, from_file, limits), state, summary, log, force, retry_failed,
                          on_skip=lambda: bar.update(summary))
             # A document to process: the run will rebuild the corpus tables. Their imports are

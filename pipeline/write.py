@@ -626,12 +626,14 @@ class WorkerSink:
         """Write every partition still buffered, yielding each batch as soon as it is written
         (so that the main process lands it while the next one is written).
 
-        ``threads`` (default ``FLUSH_THREADS``) write them side by side: the end of a run is
-        one small file per table and partition, mostly Arrow and file-system work that runs
-        outside the GIL, and at that moment the other cores have little else to do.
+        ``threads`` (default: the config's ``flush_threads``, else ``FLUSH_THREADS``) write them
+        side by side: the end of a run is one small file per table and partition, Arrow and
+        file-system work that runs partly outside the GIL, and with one worker the other core
+        has little else to do then.
         """
         batches = self.parts.flush_all()
-        threads = FLUSH_THREADS if threads is None else threads
+        if threads is None:
+            threads = self.config.flush_threads or FLUSH_THREADS
         if threads <= 1 or len(batches) < 2:
             for batch in batches:
                 with pandas_refused():

@@ -675,3 +675,16 @@ def test_finalize_is_stable_on_an_out_with_empty_tables(tmp_path):
     assert (out / "deadlines" / "part-empty.parquet").exists()
     assert finalize(out) is False  # the empty files it wrote are part of what it recorded
     assert read_table(out, "deadlines").num_rows == 0 and read_table(out, "instruments").num_rows == 0
+
+
+@pytest.mark.parametrize("workers", [1, 2, 4])
+def test_writer_threads_of_all_workers_together_do_not_exceed_two_or_the_cores(tmp_path, monkeypatch, workers):
+    from pipeline.engines.local import LocalEngine
+
+    seen = []
+    real = LocalEngine.write_in_workers
+    monkeypatch.setattr(LocalEngine, "write_in_workers", lambda self, config, seq: (seen.append(config),
+                                                                                   real(self, config, seq))[1])
+    run([str(SAMPLES[0])], tmp_path / "out", workers=workers)
+    cores = len(os.sched_getaffinity(0))
+    assert seen[0].flush_threads == max(1, min(2, cores) // workers)

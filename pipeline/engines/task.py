@@ -181,6 +181,9 @@ class SinkConfig:
     batch_docs: int
     max_buffer_bytes: int  # per worker
     pipeline_version: str
+    # Threads writing a worker's last batches (None: ``pipeline.write.FLUSH_THREADS``). With as
+    # many workers as cores one each is better: their writers hold the GIL much of the time.
+    flush_threads: int | None = None
 
 
 @dataclass
