@@ -688,3 +688,12 @@ def test_writer_threads_of_all_workers_together_do_not_exceed_two_or_the_cores(t
     run([str(SAMPLES[0])], tmp_path / "out", workers=workers)
     cores = len(os.sched_getaffinity(0))
     assert seen[0].flush_threads == max(1, min(2, cores) // workers)
+
+
+def test_unpartitioned_two_workers_each_write_their_own_rows(tmp_path):
+    # One partition: gathering it would leave one worker writing every row (assign_partitions).
+    corpus = make_corpus(tmp_path / "in", 6)
+    one = run([str(corpus)], tmp_path / "one", workers=1, partition_by="none")
+    two = run([str(corpus)], tmp_path / "two", workers=2, partition_by="none")
+    assert one.batches == 1 and two.batches in (1, 2)  # 2 unless one worker got every document
+    assert snapshot(tmp_path / "two") == snapshot(tmp_path / "one")

@@ -45,16 +45,23 @@ def default_workers() -> int:
 
 def assign_partitions(holdings: list[dict[str, int]]) -> dict[str, int]:
     """Which worker writes each partition at the end of a run, given how many documents of
-    each partition every worker holds.
+    each partition every worker holds; ``{}`` when each had better write what it holds.
 
     A partition only one worker holds stays there; the others go to one of their holders,
     the least loaded first, so that the workers share the files out. A worker's load counts
     one per partition (a file per table, ~0.8 ms each of fixed cost) and 1/25 per document
-    (~0.2 ms of writing its rows).
+    (~0.2 ms of writing its rows). Gathering saves files but moves rows: with few partitions
+    (``--partition-by none``: one) it would leave one worker writing nearly everything, and
+    then each worker writes its own.
 
     >>> assign_partitions([{"a": 30, "b": 2, "c": 5}, {"b": 40, "c": 4, "d": 1}])
     {'a': 0, 'd': 1, 'b': 1, 'c': 0}
+    >>> assign_partitions([{"": 300}, {"": 290}])
+    {}
     """
+    def cost(docs: int) -> float:
+        return 1 + docs / 25
+
     owners: dict[str, int] = {}
     load = [0.0] * len(holdings)
     shared = []
@@ -62,14 +69,15 @@ def assign_partitions(holdings: list[dict[str, int]]) -> dict[str, int]:
         holders = [i for i, h in enumerate(holdings) if h.get(part)]
         if len(holders) == 1:
             owners[part] = holders[0]
-            load[holders[0]] += 1 + holdings[holders[0]][part] / 25
+            load[holders[0]] += cost(holdings[holders[0]][part])
         else:
             shared.append((sum(holdings[i][part] for i in holders), part, holders))
     for total, part, holders in sorted(shared, key=lambda x: (-x[0], x[1])):
         i = min(holders, key=lambda i: (load[i], -holdings[i][part], i))
         owners[part] = i
-        load[i] += 1 + total / 25
-    return owners
+        load[i] += cost(total)
+    as_held = max((sum(cost(n) for n in h.values() if n) for h in holdings), default=0.0)
+    return owners if max(load, default=0.0) <= as_held else {}
 
 
 def _partition_counts(w: "_Worker") -> dict[str, int]:
@@ -385,7 +393,7 @@ class LocalEngine:
                 w.close()
             return
         owners = assign_partitions(holdings)
-        gives = [sorted(p for p in h if owners[p] != i) for i, h in enumerate(holdings)]
+        gives = [sorted(p for p in h if owners.get(p, i) != i) for i, h in enumerate(holdings)]
         hard = self.timeout + self.grace if self.timeout else None
         spill_dir = Path(self.sink.out, STATE_DIR, "batches")
         paths = {}
