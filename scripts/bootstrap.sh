@@ -15,6 +15,8 @@ command -v tesseract >/dev/null 2>&1 || apt_pkgs+=(tesseract-ocr)
 if ! tesseract --list-langs 2>/dev/null | grep -qx vie; then apt_pkgs+=(tesseract-ocr-vie); fi
 # a font with Vietnamese glyphs for the PDF/image fixtures the ingest tests generate
 [ -f /usr/share/fonts/truetype/dejavu/DejaVuSerif.ttf ] || apt_pkgs+=(fonts-dejavu-core)
+# Word 97-2003 .doc, .rtf and .odt inputs are converted by LibreOffice (pipeline/ingest/docx.py)
+command -v soffice >/dev/null 2>&1 || command -v libreoffice >/dev/null 2>&1 || apt_pkgs+=(libreoffice-writer-nogui)
 # headless browser for the HTML report test (tests/test_report_browser.py)
 command -v chromium >/dev/null 2>&1 || apt_pkgs+=(chromium)
 for extra in ${VNPLAN_EXTRA_APT:-}; do apt_pkgs+=("$extra"); done
@@ -25,7 +27,7 @@ if [ ${#apt_pkgs[@]} -gt 0 ]; then
     apt-get update -qq >/dev/null
     apt-get install -y -qq --no-install-recommends "${apt_pkgs[@]}" >/dev/null
   else
-    echo "bootstrap: warning: missing ${apt_pkgs[*]} (run as root or install them); OCR will be unavailable" >&2
+    echo "bootstrap: warning: missing ${apt_pkgs[*]} (run as root or install them); OCR or .doc reading will be unavailable" >&2
   fi
 fi
 

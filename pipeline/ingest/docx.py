@@ -564,7 +564,7 @@ def read_via_libreoffice(data: bytes, path: str, sha256: str, kind: str, deadlin
     names = {"doc": "Word 97-2003 .doc", "rtf": "RTF", "odt": "OpenDocument .odt"}
     if exe is None:
         raise IngestError(f"cannot read {names[kind]} files: LibreOffice is not installed "
-                          f"(Debian: apt-get install libreoffice-writer), or save the file as .docx")
+                          f"(Debian: apt-get install libreoffice-writer-nogui), or save the file as .docx")
     deadline = deadline or Deadline(None)
     timeout = min(300.0, deadline.remaining() or 300.0)
     with tempfile.TemporaryDirectory(prefix="vnplan-soffice-") as tmp:
