@@ -38,7 +38,7 @@ from typing import Iterable, Iterator
 from . import PIPELINE_VERSION
 from .document import doc_id_for
 from .engines import Task, make_engine
-from .finalize import finalize, preload as preload_finalize
+from .finalize import finalize, finalize_in_fork_server_child, preload as preload_finalize, up_to_date
 from .inputs import (ArchiveLimits, InputError, Source, expand_inputs,  # noqa: F401 (expand_inputs: re-export)
                      iter_sources, read_path_list)
 from .manifest import RunState
@@ -405,10 +405,11 @@ def run(inputs: Iterable[str], out: str | os.PathLike, progress: bool | None = F
                                                 flush), state.next_seq)
             tasks = plan(iter_sources(inputs, from_file, limits), state, summary, log, force, retry_failed,
                          on_skip=lambda: bar.update(summary))
-            # A document to process: the run will rebuild the corpus tables. Their imports are
-            # loaded from now on, while the fork server starts (a core is mostly idle then),
-            # rather than from the first result on, when they would take CPU from the workers.
-            results = eng.run(_on_first(tasks, preload_finalize))
+            # The local engine rebuilds the corpus tables in a child of its fork server, which
+            # has pyarrow loaded. Elsewhere, once there is a document to process, their imports
+            # load in the background from now on, while the engine starts.
+            in_child = engine == "local"
+            results = eng.run(tasks if in_child else _on_first(tasks, preload_finalize))
             try:
                 for item in results:
                     output.handle(item)
@@ -430,15 +431,19 @@ def run(inputs: Iterable[str], out: str | os.PathLike, progress: bool | None = F
                               "(add them to pipeline.schema.TABLES)", stacklevel=2)
             state.commit_aliases()
             summary.rewritten += state.collect_garbage(rewrite)
-            if engine == "local":
+            log.emit("finalize")
+            t_fin = time.perf_counter()
+            changed = bool(summary.batches or summary.rewritten)
+            if not in_child:
+                finalize(out, changed=changed)
+            elif changed or not up_to_date(out):  # (an unchanged re-run needs no child)
+                finalize_in_fork_server_child(out, force=True)
+            summary.finalize_seconds = time.perf_counter() - t_fin
+            if in_child:
                 from .engines import server
 
                 if server.prestarted():  # `vnplan run`: the workers are done, free the fork server's memory
                     server.stop()
-            log.emit("finalize")
-            t_fin = time.perf_counter()
-            finalize(out, changed=bool(summary.batches or summary.rewritten))
-            summary.finalize_seconds = time.perf_counter() - t_fin
         summary.seconds = time.perf_counter() - t0
         summary.main_cpu_seconds = round(time.process_time() - cpu0, 3)
         log.emit("summary", **summary.to_dict())

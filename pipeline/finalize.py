@@ -15,6 +15,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import sys
 from pathlib import Path
 
 from . import PIPELINE_VERSION, __version__
@@ -62,6 +63,57 @@ def preload() -> None:
     threading.Thread(target=load, name="vnplan-preload", daemon=True).start()
 
 
+def up_to_date(out_dir) -> bool:
+    """Whether the corpus tables are those of the per-document files now under ``out_dir``
+    (pyarrow is not needed to tell)."""
+    out_dir = Path(out_dir)
+    state = out_dir / STATE_FILE
+    if not (state.exists() and (out_dir / "instruments").is_dir()):
+        return False
+    try:
+        return json.loads(state.read_text(encoding="utf-8")).get("fingerprint") == fingerprint(out_dir)
+    except (OSError, ValueError):
+        return False  # an unreadable state file just means: rebuild
+
+
+def finalize_in_fork_server_child(out_dir, force: bool = False, changed: bool = False) -> bool:
+    """``finalize`` in a process forked from the local engine's fork server; returns the same.
+
+    The server has pyarrow and the pipeline loaded, so the child starts in a few
+    milliseconds with what ``finalize`` needs, and the main process of a local run never
+    loads pyarrow: loading it there cost ~0.25 CPU-s, which two workers on two cores had to
+    give up while one worker left it the idle core. Should the child fail in any way, the
+    caller's own ``finalize`` runs (and raises the error, if it is one).
+    """
+    from .engines import server
+
+    try:
+        ctx = server.context()
+        with server.main_module_hidden():
+            child = ctx.Process(target=_finalize_child, args=(str(out_dir), force, changed), name="vnplan-finalize")
+            child.start()
+        child.join()
+        if child.exitcode in (0, _NOT_REBUILT):
+            return child.exitcode == 0
+    except Exception:  # no fork server (a platform without one, resources): do it here
+        pass
+    return finalize(out_dir, force, changed)
+
+
+_NOT_REBUILT = 3  # the child's exit status when nothing changed
+
+
+def _finalize_child(out_dir: str, force: bool, changed: bool) -> None:
+    from .nopandas import pandas_refused
+
+    try:
+        with pandas_refused():  # pyarrow would import it (0.3 s) to look for its null values
+            rebuilt = finalize(out_dir, force, changed)
+    except BaseException:
+        os._exit(1)  # quietly: the parent runs finalize again and reports the error itself
+    sys.exit(0 if rebuilt else _NOT_REBUILT)
+
+
 def finalize(out_dir, force: bool = False, changed: bool = False) -> bool:
     """Rebuild the corpus-level tables unless nothing changed; returns whether it rebuilt.
 
@@ -70,13 +122,8 @@ def finalize(out_dir, force: bool = False, changed: bool = False) -> bool:
     """
     out_dir = Path(out_dir)
     state = out_dir / STATE_FILE
-    if not (force or changed) and state.exists() and (out_dir / "instruments").is_dir():
-        fp = fingerprint(out_dir)
-        try:
-            if json.loads(state.read_text(encoding="utf-8")).get("fingerprint") == fp:
-                return False
-        except (OSError, ValueError):
-            pass  # an unreadable state file just means: rebuild
+    if not (force or changed) and up_to_date(out_dir):
+        return False
     # Imported here: an unchanged re-run stops above without loading pyarrow at all.
     from .instruments import write_instruments
     from .write import ensure_table_dirs

@@ -62,7 +62,7 @@ def _most_common(values: list):
 
 def _mentions(out_dir) -> pa.Table:
     """The citations columns the aggregation needs, one row per mention with an instrument,
-    in a fixed order (instrument, document, position) with its rank in ``_order``."""
+    in a fixed order (instrument, document, position)."""
     schema = TABLES["citations"]
     names = list(dict.fromkeys(_ORDER + _FIELDS))
     parts = []
@@ -79,47 +79,83 @@ def _mentions(out_dir) -> pa.Table:
     t = pa.concat_tables(parts) if parts else pa.schema([schema.field(n) for n in names]).empty_table()
     # Ties between equally common values go to the first mention in this order, so a resumed
     # run (other files, other row order) writes the same table as a clean one.
-    t = t.take(pc.sort_indices(t, [(n, "ascending") for n in _ORDER]))
-    return t.append_column("_order", pa.array(range(t.num_rows), pa.int64()))
+    return t.take(pc.sort_indices(t, [(n, "ascending") for n in _ORDER]))
 
 
-def _first_per_instrument(t: pa.Table, value: str) -> dict:
-    """``{instrument_id: value}`` from the first row of each instrument (rows sorted by id)."""
-    ids = t["instrument_id"].to_pylist()
-    vals = t[value].to_pylist()
-    out: dict = {}
-    for iid, v in zip(ids, vals):
-        if iid not in out:
-            out[iid] = v
-    return out
+def _groups(codes, n_rows: int):
+    """Start index and size of each run of equal ``codes`` (an int array, equal values adjacent).
+
+    >>> import numpy as np
+    >>> starts, sizes = _groups(np.array([0, 0, 1, 1, 1, 4]), 6)
+    >>> starts.tolist(), sizes.tolist()
+    ([0, 2, 5], [2, 3, 1])
+    """
+    import numpy as np
+
+    if n_rows == 0:
+        return np.zeros(0, np.int64), np.zeros(0, np.int64)
+    starts = np.flatnonzero(np.concatenate(([True], codes[1:] != codes[:-1])))
+    return starts, np.diff(np.append(starts, n_rows))
 
 
-def _field_winners(t: pa.Table, field: str) -> dict:
-    """``{instrument_id: most common non-null value of field}`` (ties: first mention)."""
-    t = t.select(["instrument_id", field, "_order"]).filter(pc.is_valid(t[field]))
-    if t.num_rows == 0:
-        return {}
-    g = t.group_by(["instrument_id", field], use_threads=False).aggregate(
-        [("_order", "min"), ("_order", "count")])
-    g = g.take(pc.sort_indices(g, [("instrument_id", "ascending"), ("_order_count", "descending"),
-                                   ("_order_min", "ascending")]))
-    return _first_per_instrument(g, field)
+def _codes(column: pa.ChunkedArray):
+    """Integer codes of a column's values (equal values, equal codes; nulls -1)."""
+    import numpy as np
+
+    enc = pc.dictionary_encode(column.combine_chunks())  # one array: chunks would have their own codes
+    return np.asarray(enc.indices.fill_null(-1).to_numpy(zero_copy_only=False), dtype=np.int64)
+
+
+def _field_winners(t: pa.Table, iid_codes, n_instruments: int, field: str) -> list:
+    """Per instrument (by code), the most common non-null value of ``field``; ties go to the
+    value mentioned first (rows are in mention order); None when no mention gives one."""
+    import numpy as np
+
+    vals = _codes(t[field])
+    rows = np.flatnonzero(vals >= 0)
+    if rows.size == 0:
+        return [None] * n_instruments
+    # one key per (instrument, value); a stable sort keeps each key's rows in mention order
+    key = iid_codes[rows] * (int(vals.max()) + 1) + vals[rows]
+    order = np.argsort(key, kind="stable")
+    starts, sizes = _groups(key[order], rows.size)
+    first = rows[order[starts]]  # each (instrument, value)'s first mention
+    inst = iid_codes[first]
+    # per instrument: the largest count, then the earliest first mention
+    best = np.lexsort((first, -sizes, inst))
+    inst_sorted = inst[best]
+    keep = np.concatenate(([True], inst_sorted[1:] != inst_sorted[:-1]))
+    winner = np.full(n_instruments, -1, np.int64)
+    winner[inst_sorted[keep]] = first[best][keep]
+    idx = pa.array(winner, mask=winner < 0)
+    return t[field].take(idx).to_pylist()
 
 
 def _aggregate(t: pa.Table) -> list[dict]:
     """One row per instrument: each field's most common value, document and mention counts.
 
-    Vectorised in Arrow (grouping in C++): Python only touches one row per instrument, so the
-    memory stays a few columns of the corpus's citations however many mentions it has.
+    Vectorised (Arrow's dictionary encoding and numpy over integer codes, not Arrow's query
+    engine, whose first use in a process costs ~0.2 s of loading): Python touches one row per
+    instrument, so memory stays a few columns of the corpus's citations however many mentions
+    it has. ``t`` is sorted by ``_ORDER``, so ties go to the first mention.
     """
-    counts = t.group_by("instrument_id", use_threads=False).aggregate(
-        [("doc_id", "count_distinct"), ("_order", "count")])
-    winners = {f: _field_winners(t, f) for f in _FIELDS}
+    import numpy as np
+
+    n = t.num_rows
+    iid = _codes(t["instrument_id"])  # sorted ids: codes 0, 1, 2... in row order
+    starts, sizes = _groups(iid, n)
+    doc = _codes(t["doc_id"])
+    # rows are sorted by (instrument, document): a new document starts a new (iid, doc) run
+    new_doc = np.ones(n, np.int64)
+    if n > 1:
+        new_doc[1:] = (doc[1:] != doc[:-1]) | (iid[1:] != iid[:-1])
+    n_docs = np.add.reduceat(new_doc, starts).tolist() if n else []
+    winners = {f: _field_winners(t, iid, len(starts), f) for f in _FIELDS}
+    ids = t["instrument_id"].take(pa.array(starts, pa.int64())).to_pylist()
     out = []
-    for iid, n_docs, n in zip(counts["instrument_id"].to_pylist(), counts["doc_id_count_distinct"].to_pylist(),
-                              counts["_order_count"].to_pylist()):
-        r = {f: winners[f].get(iid) for f in _FIELDS}
-        r.update(instrument_id=iid, year_in_number=r.pop("year"), n_documents=n_docs, n_mentions=n)
+    for k, (instrument_id, nd, nm) in enumerate(zip(ids, n_docs, sizes.tolist())):
+        r = {f: winners[f][k] for f in _FIELDS}
+        r.update(instrument_id=instrument_id, year_in_number=r.pop("year"), n_documents=nd, n_mentions=nm)
         out.append(r)
     out.sort(key=lambda r: (-r["n_documents"], -r["n_mentions"], r["instrument_id"]))
     return out
@@ -178,8 +214,7 @@ def warm_up() -> None:
     rows = [{"instrument_id": "CT-TTg:33:2021", "doc_id": d, "start": 0, "citation_id": 0, "number": "33",
              "symbol": "CT-TTg", "type": "Chỉ thị"} for d in ("a", "b")]
     t = pa.Table.from_pylist(rows, schema=pa.schema([schema.field(n) for n in names]))
-    t = t.take(pc.sort_indices(t, [(n, "ascending") for n in _ORDER]))
-    _aggregate(t.append_column("_order", pa.array(range(t.num_rows), pa.int64())))
+    _aggregate(t.take(pc.sort_indices(t, [(n, "ascending") for n in _ORDER])))
 
 
 def write_instruments(out_dir) -> int:

@@ -677,6 +677,33 @@ def test_finalize_is_stable_on_an_out_with_empty_tables(tmp_path):
     assert read_table(out, "deadlines").num_rows == 0 and read_table(out, "instruments").num_rows == 0
 
 
+def test_local_run_leaves_pyarrow_out_of_the_main_process(tmp_path):
+    # Its workers write the rows and a child of their fork server rebuilds `instruments`:
+    # loading pyarrow in the main process took ~0.25 CPU-s from two workers on two cores.
+    out = tmp_path / "out"
+    code = ("import sys\nfrom pipeline.cli import main\n"
+            f"rc = main(['run', {str(SAMPLES[0])!r}, '--out', {str(out)!r}, '--no-progress'])\n"
+            "print(rc, 'pyarrow' in sys.modules)")
+    res = subprocess.run([sys.executable, "-c", code], check=True, capture_output=True, text=True, cwd=REPO)
+    assert res.stdout.split()[-2:] == ["0", "False"], res.stdout + res.stderr
+    clean = tmp_path / "inline"
+    run([str(SAMPLES[0])], clean, engine="inline")  # finalize in this process
+    assert snapshot(out) == snapshot(clean)
+
+
+def test_finalize_in_a_child_reports_the_childs_failure_from_the_caller(tmp_path):
+    from pipeline.finalize import finalize_in_fork_server_child
+
+    out = tmp_path / "out"
+    run([str(SAMPLES[0])], out, workers=1)
+    assert finalize_in_fork_server_child(out, force=True) is True
+    assert finalize_in_fork_server_child(out) is False  # nothing changed
+    (f,) = table_files(out, "citations")
+    f.write_bytes(b"not parquet")  # the child fails quietly; the caller's own finalize raises
+    with pytest.raises(Exception, match="(?i)parquet"):
+        finalize_in_fork_server_child(out, force=True)
+
+
 @pytest.mark.parametrize("workers", [1, 2, 4])
 def test_writer_threads_of_all_workers_together_do_not_exceed_two_or_the_cores(tmp_path, monkeypatch, workers):
     from pipeline.engines.local import LocalEngine
