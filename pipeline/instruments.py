@@ -60,26 +60,68 @@ def _most_common(values: list):
     return max(counts, key=counts.get) if counts else None  # max keeps the first of equals
 
 
-def _mentions(out_dir) -> pa.Table:
-    """The citations columns the aggregation needs, one row per mention with an instrument,
-    in a fixed order (instrument, document, position)."""
+def _read_mentions(path) -> pa.Table:
+    """One citations file's columns that the aggregation needs, rows with an instrument only."""
     schema = TABLES["citations"]
     names = list(dict.fromkeys(_ORDER + _FIELDS))
-    parts = []
-    for f in table_files(out_dir, "citations"):
-        # One small file after another: Arrow's read-ahead and thread pool cost more than
-        # they save on them (reading a run's files takes a third of the time without).
-        pf = pq.ParquetFile(f, pre_buffer=False)
-        present = set(pf.schema_arrow.names)
-        t = pf.read(columns=[n for n in names if n in present], use_threads=False)
-        cols = [t[n].cast(schema.field(n).type) if n in present else pa.nulls(t.num_rows, schema.field(n).type)
-                for n in names]
-        t = pa.Table.from_arrays(cols, names=names)
-        parts.append(t.filter(pc.is_valid(t["instrument_id"])))
+    # Arrow's read-ahead and its own thread pool cost more than they save on small files
+    pf = pq.ParquetFile(path, pre_buffer=False)
+    present = set(pf.schema_arrow.names)
+    t = pf.read(columns=[n for n in names if n in present], use_threads=False)
+    cols = [t[n].cast(schema.field(n).type) if n in present else pa.nulls(t.num_rows, schema.field(n).type)
+            for n in names]
+    t = pa.Table.from_arrays(cols, names=names)
+    return t.filter(pc.is_valid(t["instrument_id"]))
+
+
+def _mentions(out_dir) -> tuple[pa.Table, object]:
+    """The citations the aggregation needs (one row per mention with an instrument) and the
+    order of the mentions: a permutation of the rows sorting them by instrument, document and
+    position.
+
+    Ties between equally common values go to the first mention in that order, so a resumed
+    run (other files, other row order) writes the same table as a clean one.
+    """
+    schema = TABLES["citations"]
+    names = list(dict.fromkeys(_ORDER + _FIELDS))
+    files = table_files(out_dir, "citations")
+    if len(files) > 8:
+        # Parquet decoding runs outside the GIL: two threads read a large corpus's hundreds of
+        # files in about half the time (finalize runs alone at the end of a run).
+        from concurrent.futures import ThreadPoolExecutor
+
+        with ThreadPoolExecutor(2) as pool:
+            parts = list(pool.map(_read_mentions, files))
+    else:
+        parts = [_read_mentions(f) for f in files]
     t = pa.concat_tables(parts) if parts else pa.schema([schema.field(n) for n in names]).empty_table()
-    # Ties between equally common values go to the first mention in this order, so a resumed
-    # run (other files, other row order) writes the same table as a clean one.
-    return t.take(pc.sort_indices(t, [(n, "ascending") for n in _ORDER]))
+    return t, _mention_order(t)
+
+
+def _ranks(column: pa.ChunkedArray):
+    """Each row's rank among the column's distinct values in Arrow's sort order (nulls last).
+
+    >>> _ranks(pa.chunked_array([["b", None, "a", "b"]])).tolist()
+    [1, 2, 0, 1]
+    """
+    import numpy as np
+
+    enc = pc.dictionary_encode(column.combine_chunks())
+    n = len(enc.dictionary)
+    rank = np.empty(n + 1, np.int64)
+    rank[np.asarray(pc.sort_indices(enc.dictionary).to_numpy(), dtype=np.int64)] = np.arange(n)
+    rank[n] = n  # the code -1 of nulls picks this last slot
+    codes = np.asarray(enc.indices.fill_null(-1).to_numpy(zero_copy_only=False), dtype=np.int64)
+    return rank[codes]
+
+
+def _mention_order(t: pa.Table):
+    """The permutation sorting ``t``'s rows by ``_ORDER`` (a stable sort, nulls last), as
+    ``t.take(pc.sort_indices(t, ...))`` would, without moving every column."""
+    import numpy as np
+
+    keys = [_ranks(t[n]) for n in _ORDER]
+    return np.lexsort(keys[::-1]) if t.num_rows else np.zeros(0, np.int64)
 
 
 def _groups(codes, n_rows: int):
@@ -106,54 +148,60 @@ def _codes(column: pa.ChunkedArray):
     return np.asarray(enc.indices.fill_null(-1).to_numpy(zero_copy_only=False), dtype=np.int64)
 
 
-def _field_winners(t: pa.Table, iid_codes, n_instruments: int, field: str) -> list:
-    """Per instrument (by code), the most common non-null value of ``field``; ties go to the
-    value mentioned first (rows are in mention order); None when no mention gives one."""
+def _field_winners(column: pa.ChunkedArray, order, iid, n_instruments: int) -> list:
+    """Per instrument, the most common non-null value of ``column``; ties go to the value
+    mentioned first; None when no mention gives one. ``order`` puts the rows in mention order
+    and ``iid`` numbers their instruments (0, 1, 2... in that order)."""
     import numpy as np
 
-    vals = _codes(t[field])
+    vals = _codes(column)[order]
     rows = np.flatnonzero(vals >= 0)
     if rows.size == 0:
         return [None] * n_instruments
     # one key per (instrument, value); a stable sort keeps each key's rows in mention order
-    key = iid_codes[rows] * (int(vals.max()) + 1) + vals[rows]
-    order = np.argsort(key, kind="stable")
-    starts, sizes = _groups(key[order], rows.size)
-    first = rows[order[starts]]  # each (instrument, value)'s first mention
-    inst = iid_codes[first]
+    key = iid[rows] * (int(vals.max()) + 1) + vals[rows]
+    by_key = np.argsort(key, kind="stable")
+    starts, sizes = _groups(key[by_key], rows.size)
+    first = rows[by_key[starts]]  # each (instrument, value)'s first mention
+    inst = iid[first]
     # per instrument: the largest count, then the earliest first mention
     best = np.lexsort((first, -sizes, inst))
     inst_sorted = inst[best]
     keep = np.concatenate(([True], inst_sorted[1:] != inst_sorted[:-1]))
     winner = np.full(n_instruments, -1, np.int64)
-    winner[inst_sorted[keep]] = first[best][keep]
-    idx = pa.array(winner, mask=winner < 0)
-    return t[field].take(idx).to_pylist()
+    winner[inst_sorted[keep]] = order[first[best][keep]]
+    return column.take(pa.array(winner, mask=winner < 0)).to_pylist()
 
 
-def _aggregate(t: pa.Table) -> list[dict]:
+def _aggregate(t: pa.Table, order=None) -> list[dict]:
     """One row per instrument: each field's most common value, document and mention counts.
+
+    ``order``: the permutation putting ``t``'s rows in mention order (``_mention_order``);
+    without it they are in that order already. Ties go to the first mention.
 
     Vectorised (Arrow's dictionary encoding and numpy over integer codes, not Arrow's query
     engine, whose first use in a process costs ~0.2 s of loading): Python touches one row per
     instrument, so memory stays a few columns of the corpus's citations however many mentions
-    it has. ``t`` is sorted by ``_ORDER``, so ties go to the first mention.
+    it has.
     """
     import numpy as np
 
     n = t.num_rows
-    iid = _codes(t["instrument_id"])  # sorted ids: codes 0, 1, 2... in row order
-    starts, sizes = _groups(iid, n)
-    doc = _codes(t["doc_id"])
-    # rows are sorted by (instrument, document): a new document starts a new (iid, doc) run
+    if order is None:
+        order = np.arange(n, dtype=np.int64)
+    ids = _codes(t["instrument_id"])[order]
+    starts, sizes = _groups(ids, n)
+    iid = np.repeat(np.arange(len(starts), dtype=np.int64), sizes)  # 0, 1, 2... in mention order
+    doc = _codes(t["doc_id"])[order]
+    # rows are in (instrument, document) order: a new document starts a new (iid, doc) run
     new_doc = np.ones(n, np.int64)
     if n > 1:
         new_doc[1:] = (doc[1:] != doc[:-1]) | (iid[1:] != iid[:-1])
     n_docs = np.add.reduceat(new_doc, starts).tolist() if n else []
-    winners = {f: _field_winners(t, iid, len(starts), f) for f in _FIELDS}
-    ids = t["instrument_id"].take(pa.array(starts, pa.int64())).to_pylist()
+    winners = {f: _field_winners(t[f], order, iid, len(starts)) for f in _FIELDS}
+    names = t["instrument_id"].take(pa.array(order[starts], pa.int64())).to_pylist()
     out = []
-    for k, (instrument_id, nd, nm) in enumerate(zip(ids, n_docs, sizes.tolist())):
+    for k, (instrument_id, nd, nm) in enumerate(zip(names, n_docs, sizes.tolist())):
         r = {f: winners[f][k] for f in _FIELDS}
         r.update(instrument_id=instrument_id, year_in_number=r.pop("year"), n_documents=nd, n_mentions=nm)
         out.append(r)
@@ -174,7 +222,7 @@ def instrument_rows(out_dir: str | os.PathLike) -> list[dict]:
 
     from .resolve import NATIONAL, known_instruments
 
-    rows = _aggregate(_mentions(out_dir))
+    rows = _aggregate(*_mentions(out_dir))
     known = known_instruments()
     out = []
     for r in rows:
@@ -214,7 +262,7 @@ def warm_up() -> None:
     rows = [{"instrument_id": "CT-TTg:33:2021", "doc_id": d, "start": 0, "citation_id": 0, "number": "33",
              "symbol": "CT-TTg", "type": "Chỉ thị"} for d in ("a", "b")]
     t = pa.Table.from_pylist(rows, schema=pa.schema([schema.field(n) for n in names]))
-    _aggregate(t.take(pc.sort_indices(t, [(n, "ascending") for n in _ORDER])))
+    _aggregate(t, _mention_order(t))
 
 
 def write_instruments(out_dir) -> int:
