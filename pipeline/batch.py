@@ -43,6 +43,7 @@ from .inputs import (ArchiveLimits, InputError, Source, expand_inputs,  # noqa: 
                      iter_sources, read_path_list)
 from .manifest import RunState
 from .progress import JsonLog, ProgressBar
+from .readahead import read_ahead
 from .layout import MiB, parse_partition_by
 
 DEFAULT_TIMEOUT = 600.0  # seconds per document; OCR of a long scan fits, a hang does not
@@ -136,6 +137,14 @@ def _skippable(state: RunState, sha: str | None, force: bool, retry_failed: bool
         return False
     d = state.done(sha) if sha is not None else state.refused(key)
     return d is not None and d.version == PIPELINE_VERSION and (d.status == "ok" or not retry_failed)
+
+
+def _needs_hash(state: RunState, src: Source, force: bool, retry_failed: bool) -> bool:
+    """Whether ``plan`` will hash ``src`` (it does not when the key shows it unchanged)."""
+    if force:
+        return True
+    known = state.sha_for_key(src.key)
+    return known is None or not _skippable(state, known, force, retry_failed)
 
 
 def plan(sources: Iterable[Source], state: RunState, summary: RunSummary, log: JsonLog,
@@ -403,8 +412,10 @@ def run(inputs: Iterable[str], out: str | os.PathLike, progress: bool | None = F
                 flush = max(1, min(2, cores) // eng.workers)
                 eng.write_in_workers(SinkConfig(str(out), tuple(keys), batch_size, per_worker, PIPELINE_VERSION,
                                                 flush), state.next_seq)
-            tasks = plan(iter_sources(inputs, from_file, limits), state, summary, log, force, retry_failed,
-                         on_skip=lambda: bar.update(summary))
+            # Files are hashed ahead in a thread: mostly while the engine starts, on an idle core.
+            sources = read_ahead(iter_sources(inputs, from_file, limits),
+                                 wanted=lambda src: _needs_hash(state, src, force, retry_failed))
+            tasks = plan(sources, state, summary, log, force, retry_failed, on_skip=lambda: bar.update(summary))
             # The local engine rebuilds the corpus tables in a child of its fork server, which
             # has pyarrow loaded. Elsewhere, once there is a document to process, their imports
             # load in the background from now on, while the engine starts.

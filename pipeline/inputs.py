@@ -119,6 +119,7 @@ class Source:
     key: str | None = None
     error: str | None = None
     reader: Callable[[], bytes] | None = field(default=None, repr=False, compare=False)
+    _digest: tuple | None = field(default=None, init=False, repr=False, compare=False)  # (sha256,) once computed
 
     @property
     def is_member(self) -> bool:
@@ -132,12 +133,24 @@ class Source:
         with open(self.fs_path, "rb") as f:
             return f.read()
 
+    def prefetch(self) -> None:
+        """Compute a file's hash now (``pipeline.readahead``); ``sha256`` then returns it."""
+        if self.reader is None and self._digest is None:
+            self._digest = (self._file_sha256(),)
+
     def sha256(self) -> str | None:
         """Content hash, or None when the source is not a readable regular file or member."""
         if self.error is not None:
             return None
         if self.reader is not None:
             return hashlib.sha256(self.reader()).hexdigest()
+        if self._digest is not None:
+            return self._digest[0]
+        return self._file_sha256()
+
+    def _file_sha256(self) -> str | None:
+        if self.error is not None:
+            return None
         try:
             st = os.stat(self.fs_path)  # type: ignore[arg-type]
             if not stat.S_ISREG(st.st_mode):  # a FIFO would block the planner forever

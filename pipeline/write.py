@@ -358,6 +358,7 @@ class PartitionBuffers:
         self.nbytes = 0
         self.unknown_tables: set[str] = set()  # rows of tables without a schema: not written
         self.last_part: str | None = None  # the partition of the document added last
+        self.last_bytes = 0  # and the bytes its rows take in the buffer
 
     def add(self, outcome, doc) -> list[ReadyBatch]:
         """Buffer one document's rows (an ``engines.Outcome``), recorded as ``doc``."""
@@ -384,7 +385,7 @@ class PartitionBuffers:
         buf.nbytes += size
         buf.py_bytes += py_size
         self.nbytes += size
-        self.last_part = part
+        self.last_part, self.last_bytes = part, size
         if buf.py_bytes >= COMPACT_BYTES:
             self.nbytes += buf.compact()
         due = []

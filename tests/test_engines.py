@@ -359,3 +359,25 @@ def test_the_fork_server_is_started_early_only_for_local_runs(argv, local):
     from pipeline.cli import _runs_local_pool
 
     assert _runs_local_pool(argv) is local
+
+
+MB = 1 << 20
+
+
+@pytest.mark.parametrize("holdings, expected", [
+    # a partition only one worker holds stays with it
+    ([{"a": 3 * MB}, {"b": 2 * MB}], {"a": 0, "b": 1}),
+    # shared partitions go to the least loaded holder, the largest first
+    ([{"a": 30 * MB, "b": 2 * MB, "c": 5 * MB}, {"b": 40 * MB, "c": 4 * MB, "d": MB}],
+     {"a": 0, "d": 1, "b": 1, "c": 0}),
+    # by bytes, not documents: one worker's large partition balances many small shared ones
+    ([{"big": 12 * MB, "s1": MB // 4, "s2": MB // 4, "s3": MB // 4},
+      {"s1": MB // 4, "s2": MB // 4, "s3": MB // 4}],
+     {"big": 0, "s1": 1, "s2": 1, "s3": 1}),
+    # one partition: gathering would leave one worker writing everything
+    ([{"": 300 * MB}, {"": 290 * MB}], {}),
+])
+def test_partitions_are_shared_out_by_the_bytes_each_worker_would_write(holdings, expected):
+    from pipeline.engines.local import assign_partitions
+
+    assert assign_partitions(holdings) == expected

@@ -76,30 +76,38 @@ def default_workers() -> int:
         return os.cpu_count() or 1
 
 
+PARTITION_BYTES = 1 << 20  # a partition's fixed cost to write (a file per table) ~ writing 1 MiB of its rows
+
+
 def assign_partitions(holdings: list[dict[str, int]]) -> dict[str, int]:
-    """Which worker writes each partition at the end of a run, given how many documents of
+    """Which worker writes each partition at the end of a run, given the bytes of rows of
     each partition every worker holds; ``{}`` when each had better write what it holds.
 
     A partition only one worker holds stays there; the others go to one of their holders,
-    the least loaded first, so that the workers share the files out. A worker's load counts
-    one per partition (a file per table, ~0.8 ms each of fixed cost) and 1/25 per document
-    (~0.2 ms of writing its rows). Gathering saves files but moves rows: with few partitions
-    (``--partition-by none``: one) it would leave one worker writing nearly everything, and
-    then each worker writes its own.
+    the least loaded first, largest partitions first, so that the workers share the
+    writing out evenly. A worker's load counts one per partition (a file per table, ~8 ms
+    of fixed cost) and one per ``PARTITION_BYTES`` of rows (~8 ms of encoding): bytes, not
+    documents, since one partition of long plans can take as long as twenty of short ones.
+    Gathering saves files but moves rows: with few partitions (``--partition-by none``:
+    one) it would leave one worker writing nearly everything, and then each worker writes
+    its own.
 
-    >>> assign_partitions([{"a": 30, "b": 2, "c": 5}, {"b": 40, "c": 4, "d": 1}])
+    >>> MB = PARTITION_BYTES
+    >>> assign_partitions([{"a": 30 * MB, "b": 2 * MB, "c": 5 * MB}, {"b": 40 * MB, "c": 4 * MB, "d": MB}])
     {'a': 0, 'd': 1, 'b': 1, 'c': 0}
-    >>> assign_partitions([{"": 300}, {"": 290}])
+    >>> assign_partitions([{"big": 12 * MB, "s1": MB // 4, "s2": MB // 4}, {"s1": MB // 4, "s2": MB // 4}])
+    {'big': 0, 's1': 1, 's2': 1}
+    >>> assign_partitions([{"": 300 * MB}, {"": 290 * MB}])
     {}
     """
-    def cost(docs: int) -> float:
-        return 1 + docs / 25
+    def cost(nbytes: int) -> float:
+        return 1 + nbytes / PARTITION_BYTES
 
     owners: dict[str, int] = {}
     load = [0.0] * len(holdings)
     shared = []
     for part in sorted(set().union(*holdings)):
-        holders = [i for i, h in enumerate(holdings) if h.get(part)]
+        holders = [i for i, h in enumerate(holdings) if part in h]
         if len(holders) == 1:
             owners[part] = holders[0]
             load[holders[0]] += cost(holdings[holders[0]][part])
@@ -109,15 +117,16 @@ def assign_partitions(holdings: list[dict[str, int]]) -> dict[str, int]:
         i = min(holders, key=lambda i: (load[i], -holdings[i][part], i))
         owners[part] = i
         load[i] += cost(total)
-    as_held = max((sum(cost(n) for n in h.values() if n) for h in holdings), default=0.0)
+    as_held = max((sum(cost(n) for n in h.values()) for h in holdings), default=0.0)
     return owners if max(load, default=0.0) <= as_held else {}
 
 
-def _partition_counts(w: "_Worker") -> dict[str, int]:
-    counts: dict[str, int] = {}
+def _partition_bytes(w: "_Worker") -> dict[str, int]:
+    """The bytes of rows the worker holds per partition (at least 1 per document)."""
+    held: dict[str, int] = {}
     for _, out in w.buffered.values():
-        counts[out.part] = counts.get(out.part, 0) + 1
-    return counts
+        held[out.part] = held.get(out.part, 0) + max(1, out.row_bytes)
+    return held
 
 
 def _describe_exit(code: int | None) -> str:
@@ -199,7 +208,7 @@ def _worker_main(conn, func: Callable[[Task, float | None], Outcome], timeout: f
             except Exception as e:
                 _send_quietly(conn, (None, True, None, [], _write_error(e)))
                 return
-            out = out.light(sink.parts.last_part)
+            out = out.light(sink.parts.last_part, sink.parts.last_bytes)
         try:
             conn.send((out, recycle, done, batches, None))
         except (BrokenPipeError, OSError):
@@ -420,7 +429,7 @@ class LocalEngine:
         through this process. A worker that dies meanwhile loses what it held
         (``Retracted``, processed again), and so do the rows given for it to write.
         """
-        holdings = [_partition_counts(w) for w in workers]
+        holdings = [_partition_bytes(w) for w in workers]
         if any(None in h for h in holdings):  # pragma: no cover - a worker that does not say
             for w in workers:
                 w.close()

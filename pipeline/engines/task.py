@@ -149,6 +149,7 @@ class Outcome:
 
     buffered: bool = False  # the rows are in a worker's buffer (``WorkerSink``), not in ``tables``
     part: str | None = None  # with ``buffered``: the partition they are buffered in
+    row_bytes: int = 0  # with ``buffered``: the bytes they take there (what writing them costs)
     raw: InitVar[bool] = False  # keep row lists as they are (a worker buffering its own rows)
 
     def __post_init__(self, raw: bool) -> None:
@@ -162,9 +163,10 @@ class Outcome:
                 {k: v for k, v in self.tables.items() if not isinstance(v, list)}
         return self
 
-    def light(self, part: str | None = None) -> "Outcome":
-        """This outcome without its rows, which a worker has buffered for writing (in ``part``)."""
-        return replace(self, tables={}, buffered=True, part=part)
+    def light(self, part: str | None = None, row_bytes: int = 0) -> "Outcome":
+        """This outcome without its rows, which a worker has buffered for writing (in ``part``,
+        where they take ``row_bytes``)."""
+        return replace(self, tables={}, buffered=True, part=part, row_bytes=row_bytes)
 
     @property
     def documents_row(self) -> dict:
