@@ -77,3 +77,24 @@ def test_closing_early_stops_the_thread(tmp_path):
     while any(t.name == "vnplan-read-ahead" for t in threading.enumerate()) and time.monotonic() < deadline:
         time.sleep(0.05)
     assert not any(t.name == "vnplan-read-ahead" for t in threading.enumerate())
+
+
+def test_at_the_first_archive_member_the_rest_is_iterated_by_the_planner(tmp_path):
+    paths = _files(tmp_path, 3)
+    threads = []
+
+    def sources():
+        for p in paths:
+            threads.append(threading.current_thread().name)
+            yield Source(str(p), fs_path=str(p))
+        for i in range(3):
+            threads.append(threading.current_thread().name)
+            yield Source(f"a.zip!/{i}.txt", reader=lambda i=i: b"m")
+        threads.append(threading.current_thread().name)
+        yield Source(str(paths[0]), fs_path=str(paths[0]))
+
+    got = list(read_ahead(sources()))
+    assert [s.path for s in got] == [str(p) for p in paths] + [f"a.zip!/{i}.txt" for i in range(3)] + [str(paths[0])]
+    assert threads[:4] == ["vnplan-read-ahead"] * 4  # the files, and reaching the first member
+    assert set(threads[4:]) == {threading.current_thread().name}  # the rest: the planner's own thread
+    assert got[0]._digest is not None and got[-1]._digest is None
