@@ -61,6 +61,7 @@ class TreeSampler(threading.Thread):
         self.stop = threading.Event()
         self.peak_rss = self.peak_pss = self.peak_main = self.peak_worker = self.peak_main_finalize = 0
         self.cpu_seconds = 0.0  # what the sampling itself cost (this thread)
+        self.pss_samples = 0
         self._procs = {pid: self.root}
 
     def _tree(self) -> list:
@@ -110,7 +111,7 @@ class TreeSampler(threading.Thread):
             procs = self._tree()
             if not procs:
                 return
-            with_pss = tick % self.pss_every == 0
+            with_pss = tick % self.pss_every == self.pss_every - 1  # not at the start: the tree is not there yet
             tick += 1
             rss = pss = 0
             for p in procs:
@@ -127,6 +128,7 @@ class TreeSampler(threading.Thread):
                 else:
                     self.peak_worker = max(self.peak_worker, m.rss)
             self.peak_rss, self.peak_pss = max(self.peak_rss, rss), max(self.peak_pss, pss)
+            self.pss_samples += with_pss
             self.cpu_seconds += time.thread_time() - c0
             self.stop.wait(self.interval)
 
@@ -181,7 +183,8 @@ def run_once(inputs: list[str], out: Path, workers: int, extra: list[str] = ()) 
         "worker_utilization": round(busy / (processing * workers), 2) if worked and processing > 0 else None,
         "docs_per_s": round(worked / wall, 1), "MB_per_s": round(mb / wall, 2),
         "MB_per_s_per_worker": round(mb / wall / workers, 2),
-        "peak_rss_tree_MB": round(sampler.peak_rss / 1e6), "peak_pss_tree_MB": round(sampler.peak_pss / 1e6),
+        "peak_rss_tree_MB": round(sampler.peak_rss / 1e6),
+        "peak_pss_tree_MB": round(sampler.peak_pss / 1e6) if sampler.pss_samples else None,  # None: too short
         "peak_rss_main_MB": round(sampler.peak_main / 1e6), "peak_rss_worker_MB": round(sampler.peak_worker / 1e6),
         "peak_rss_main_finalize_MB": round(sampler.peak_main_finalize / 1e6),
         "finalize_s": round(summary.get("finalize_seconds", 0.0), 2),
@@ -302,7 +305,7 @@ def markdown(res: dict) -> str:
                      f"{r['docs_per_s']} | {r['MB_per_s']} | {r['MB_per_s_per_worker']} | "
                      f"{'' if r['worker_utilization'] is None else r['worker_utilization']} | "
                      f"{r.get('cpu_main_s', '')} / {r.get('cpu_workers_s', '')} | {r['peak_rss_tree_MB']} | "
-                     f"{r['peak_pss_tree_MB']} | {r['peak_rss_main_MB']} / {r['peak_rss_main_finalize_MB']} | "
+                     f"{'—' if r['peak_pss_tree_MB'] is None else r['peak_pss_tree_MB']} | {r['peak_rss_main_MB']} / {r['peak_rss_main_finalize_MB']} | "
                      f"{r['peak_rss_worker_MB']} | {r['load_before']} / {r['load_after']} |")
     lines += ["", f"- 2 workers vs 1: **{res['speedup_2_vs_1']}x** wall-clock, "
               f"**{res['processing_speedup_2_vs_1']}x** processing alone (bulk: best of {b_rep(res)} runs each)",
